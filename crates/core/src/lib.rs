@@ -1,0 +1,14 @@
+//! authgate-core: the rules of authgate, with no HTTP and no SQL in them.
+//!
+//! Data flows one way: the HTTP layer parses requests into the domain types of [`domain`],
+//! calls [`service::AuthService`], which applies the rules and talks to storage only through
+//! the traits of [`store`]. Backends (SQLite, PostgreSQL, MongoDB) implement those traits in
+//! their own crates.
+
+pub mod domain;
+pub mod error;
+pub mod secret;
+pub mod store;
+
+pub use error::{AuthError, StoreError};
+pub use store::Store;
