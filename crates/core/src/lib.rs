@@ -5,10 +5,18 @@
 //! the traits of [`store`]. Backends (SQLite, PostgreSQL, MongoDB) implement those traits in
 //! their own crates.
 
+pub mod audit;
+pub mod config;
 pub mod domain;
 pub mod error;
+pub mod hashing;
+pub mod policy;
 pub mod secret;
+pub mod service;
 pub mod store;
+pub mod tokens;
 
+pub use config::AuthConfig;
 pub use error::{AuthError, StoreError};
+pub use service::AuthService;
 pub use store::Store;

@@ -1,0 +1,82 @@
+//! Audit events: every security-relevant outcome is one structured log event on the
+//! `authgate::audit` target. Events never carry passwords, tokens or hashes.
+
+use crate::domain::{ClientInfo, SessionId, UserId};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditKind {
+    /// A user registered.
+    Register,
+    /// A login succeeded.
+    LoginSucceeded,
+    /// A login failed (unknown account or wrong password).
+    LoginFailed,
+    /// A refresh token was rotated.
+    Refresh,
+    /// A rotated refresh token was presented again; its session was revoked.
+    RefreshReuseDetected,
+    /// A session ended by logout.
+    Logout,
+    /// A session was revoked by its owner from another device.
+    SessionRevoked,
+    /// The password was changed.
+    PasswordChanged,
+    /// The password was reset with a mailed token.
+    PasswordReset,
+    /// The email address was verified.
+    EmailVerified,
+    /// An administrator created a user from the command line.
+    UserCreated,
+}
+
+impl AuditKind {
+    /// Stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::Register => "register",
+            AuditKind::LoginSucceeded => "login_succeeded",
+            AuditKind::LoginFailed => "login_failed",
+            AuditKind::Refresh => "refresh",
+            AuditKind::RefreshReuseDetected => "refresh_reuse_detected",
+            AuditKind::Logout => "logout",
+            AuditKind::SessionRevoked => "session_revoked",
+            AuditKind::PasswordChanged => "password_changed",
+            AuditKind::PasswordReset => "password_reset",
+            AuditKind::EmailVerified => "email_verified",
+            AuditKind::UserCreated => "user_created",
+        }
+    }
+}
+
+/// One audit event.
+#[derive(Debug, Clone)]
+pub struct AuditEvent<'a> {
+    /// What happened.
+    pub kind: AuditKind,
+    /// The user concerned, when known.
+    pub user_id: Option<&'a UserId>,
+    /// The session concerned, when there is one.
+    pub session_id: Option<&'a SessionId>,
+    /// Where the request came from.
+    pub client: &'a ClientInfo,
+    /// A short free-form reason (never a secret).
+    pub detail: Option<&'a str>,
+}
+
+impl AuditEvent<'_> {
+    /// Writes the event to the log.
+    pub fn emit(&self) {
+        tracing::info!(
+            target: "authgate::audit",
+            event = self.kind.as_str(),
+            user_id = self.user_id.map(|u| u.0.as_str()),
+            session_id = self.session_id.map(|s| s.0.as_str()),
+            ip = self.client.ip.as_deref(),
+            user_agent = self.client.user_agent.as_deref(),
+            request_id = self.client.request_id.as_deref(),
+            detail = self.detail,
+            "audit"
+        );
+    }
+}

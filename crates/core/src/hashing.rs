@@ -1,0 +1,218 @@
+//! Password hashing: argon2id off the async runtime, bounded by a semaphore.
+//!
+//! A login flood queues on the semaphore (at most `permits` hashes run at once, each using
+//! 19 MiB); past `max_queue` waiting callers the hasher answers [`AuthError::Overloaded`]
+//! instead of growing memory without bound.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
+
+use crate::error::AuthError;
+use crate::policy::normalize;
+
+/// A hash of a random password with the default parameters; unknown users are verified
+/// against it so that their login takes as long as a real one.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$mUEe6ivfI1Z8cUqKoPzmYhJBRdeNxXsaJnj/ODDwnMk";
+
+/// argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashParams {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Iterations.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for HashParams {
+    /// OWASP's argon2id recommendation: m = 19 MiB, t = 2, p = 1.
+    fn default() -> Self {
+        HashParams { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+    }
+}
+
+/// The outcome of verifying a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    /// The password matched.
+    pub ok: bool,
+    /// The stored hash is bcrypt or uses other argon2 parameters: store a fresh hash.
+    pub needs_rehash: bool,
+}
+
+/// Hashes and verifies passwords on the blocking thread pool.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    argon: Arc<Argon2<'static>>,
+    params: HashParams,
+    permits: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    max_queue: usize,
+}
+
+impl PasswordHasher {
+    /// A hasher running at most `concurrency` hashes at once, refusing callers once
+    /// `max_queue` are already waiting.
+    pub fn new(params: HashParams, concurrency: usize, max_queue: usize) -> Result<Self, AuthError> {
+        let p = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
+            .map_err(|e| AuthError::Internal(format!("argon2 parameters: {e}")))?;
+        Ok(PasswordHasher {
+            argon: Arc::new(Argon2::new(Algorithm::Argon2id, Version::V0x13, p)),
+            params,
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_queue,
+        })
+    }
+
+    /// Callers currently waiting for a hashing slot.
+    pub fn queue_depth(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// The argon2id parameters in use.
+    pub fn params(&self) -> HashParams {
+        self.params
+    }
+
+    /// Hashes a (policy-checked) password into a PHC string.
+    pub async fn hash(&self, password: &SecretString) -> Result<String, AuthError> {
+        let argon = self.argon.clone();
+        let pw = normalize(password.expose_secret());
+        self.run(move || {
+            let salt = SaltString::generate(&mut rand::rngs::OsRng);
+            argon.hash_password(pw.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    /// Verifies a password against a stored argon2 or bcrypt hash.
+    pub async fn verify(&self, password: &SecretString, stored: &str) -> Result<Verified, AuthError> {
+        let argon = self.argon.clone();
+        let params = self.params;
+        let raw = password.expose_secret().to_owned();
+        let stored = stored.to_owned();
+        self.run(move || Ok(verify_blocking(&argon, params, &raw, &stored))).await
+    }
+
+    /// Spends the same time as a real verification, for unknown accounts. Always fails.
+    pub async fn verify_dummy(&self, password: &SecretString) -> Result<Verified, AuthError> {
+        self.verify(password, DUMMY_HASH).await.map(|_| Verified { ok: false, needs_rehash: false })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, String> + Send + 'static,
+    ) -> Result<T, AuthError> {
+        let _waiting = WaitGuard::enter(&self.waiting, self.max_queue)?;
+        let permit = self.permits.clone().acquire_owned().await.map_err(|_| AuthError::Overloaded)?;
+        drop(_waiting);
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            span.in_scope(work)
+        })
+        .await
+        .map_err(|e| AuthError::Internal(format!("hashing task failed: {e}")))?
+        .map_err(AuthError::Internal)
+    }
+}
+
+fn verify_blocking(argon: &Argon2<'_>, params: HashParams, raw: &str, stored: &str) -> Verified {
+    if stored.starts_with("$2") {
+        let ok = bcrypt::verify(raw, stored).unwrap_or(false);
+        return Verified { ok, needs_rehash: ok };
+    }
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return Verified { ok: false, needs_rehash: false };
+    };
+    let ok = argon.verify_password(normalize(raw).as_bytes(), &parsed).is_ok();
+    let current = Params::try_from(&parsed).map(|p| {
+        p.m_cost() == params.memory_kib && p.t_cost() == params.iterations && p.p_cost() == params.parallelism
+    });
+    let same_alg = parsed.algorithm.as_str() == "argon2id";
+    Verified { ok, needs_rehash: ok && !(same_alg && current.unwrap_or(false)) }
+}
+
+/// Counts a caller as waiting for a slot while it lives.
+struct WaitGuard<'a>(&'a AtomicUsize);
+
+impl<'a> WaitGuard<'a> {
+    fn enter(counter: &'a AtomicUsize, max: usize) -> Result<Self, AuthError> {
+        if counter.fetch_add(1, Ordering::AcqRel) >= max {
+            counter.fetch_sub(1, Ordering::AcqRel);
+            return Err(AuthError::Overloaded);
+        }
+        Ok(WaitGuard(counter))
+    }
+}
+
+impl Drop for WaitGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(s: &str) -> SecretString {
+        SecretString::from(s.to_owned())
+    }
+
+    fn hasher() -> PasswordHasher {
+        PasswordHasher::new(HashParams::default(), 2, 64).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_and_nothing_else() {
+        let h = hasher();
+        let stored = h.hash(&secret("Correct7Horse")).await.unwrap();
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(h.verify(&secret("Correct7Horse"), &stored).await.unwrap().ok);
+        assert!(!h.verify(&secret("Correct7Horsf"), &stored).await.unwrap().ok);
+    }
+
+    #[tokio::test]
+    async fn passwords_longer_than_72_bytes_differ_in_their_tail() {
+        let h = hasher();
+        let base = "A1a".repeat(30);
+        let stored = h.hash(&secret(&format!("{base}x"))).await.unwrap();
+        assert!(!h.verify(&secret(&format!("{base}y")), &stored).await.unwrap().ok);
+    }
+
+    #[tokio::test]
+    async fn bcrypt_hashes_verify_and_ask_for_a_rehash() {
+        let h = hasher();
+        let stored = bcrypt::hash("Asd@36766", 4).unwrap();
+        let v = h.verify(&secret("Asd@36766"), &stored).await.unwrap();
+        assert_eq!(v, Verified { ok: true, needs_rehash: true });
+        assert!(!h.verify(&secret("wrong"), &stored).await.unwrap().ok);
+    }
+
+    #[tokio::test]
+    async fn hashes_with_old_parameters_ask_for_a_rehash() {
+        let weak = PasswordHasher::new(HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 }, 1, 8).unwrap();
+        let stored = weak.hash(&secret("Correct7Horse")).await.unwrap();
+        assert!(hasher().verify(&secret("Correct7Horse"), &stored).await.unwrap().needs_rehash);
+    }
+
+    #[tokio::test]
+    async fn the_dummy_verification_always_fails() {
+        assert!(!hasher().verify_dummy(&secret("anything")).await.unwrap().ok);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_instead_of_growing() {
+        let h = PasswordHasher::new(HashParams::default(), 1, 0).unwrap();
+        assert!(matches!(h.hash(&secret("Correct7Horse")).await, Err(AuthError::Overloaded)));
+    }
+}

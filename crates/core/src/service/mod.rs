@@ -1,0 +1,152 @@
+//! [`AuthService`]: the flows (register, login, refresh, logout, sessions, ...).
+//!
+//! It depends only on the [`Store`] traits, the [`PasswordHasher`] and the [`TokenSigner`];
+//! nothing here knows HTTP or SQL.
+
+mod register;
+mod login;
+mod sessions;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::audit::{AuditEvent, AuditKind};
+use crate::config::AuthConfig;
+use crate::domain::{ClientInfo, Session, SessionId, User, UserId};
+use crate::error::AuthError;
+use crate::hashing::PasswordHasher;
+use crate::secret::{random_key, OpaqueToken};
+use crate::store::{NewSession, Store};
+use crate::tokens::{AccessClaims, TokenSigner};
+
+pub use login::LoginRequest;
+pub use register::RegisterRequest;
+pub use sessions::SessionView;
+
+/// Tokens handed to a client after login, registration or refresh.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    /// Signed JWT.
+    pub access_token: String,
+    /// Opaque refresh token (shown once).
+    pub refresh_token: OpaqueToken,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Seconds until the refresh token expires.
+    pub refresh_expires_in: i64,
+    /// The session the tokens belong to.
+    pub session_id: SessionId,
+}
+
+/// A successful registration or login.
+#[derive(Debug, Clone)]
+pub struct AuthSuccess {
+    /// The new session's tokens.
+    pub tokens: IssuedTokens,
+    /// The user.
+    pub user: User,
+}
+
+/// The authentication service: every flow of the API.
+#[derive(Clone)]
+pub struct AuthService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    hasher: PasswordHasher,
+    signer: Arc<TokenSigner>,
+    config: AuthConfig,
+}
+
+impl AuthService {
+    /// Assembles the service from its parts.
+    pub fn new(store: Arc<dyn Store>, hasher: PasswordHasher, signer: Arc<TokenSigner>, config: AuthConfig) -> Self {
+        AuthService { inner: Arc::new(Inner { store, hasher, signer, config }) }
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &AuthConfig {
+        &self.inner.config
+    }
+
+    /// The store behind the service.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The password hasher (for its queue depth).
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.inner.hasher
+    }
+
+    /// The published JSON Web Key Set.
+    pub fn jwks(&self) -> &serde_json::Value {
+        self.inner.signer.jwks()
+    }
+
+    /// Succeeds when the store answers.
+    pub async fn ready(&self) -> Result<(), AuthError> {
+        Ok(self.inner.store.ping().await?)
+    }
+
+    /// The current time, truncated to milliseconds: the finest precision every backend
+    /// keeps, so a value read back equals the value written.
+    fn now(&self) -> DateTime<Utc> {
+        let now = Utc::now();
+        DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+    }
+
+    /// Opens a session for `user` and mints its first tokens.
+    async fn open_session(&self, user: &User, client: &ClientInfo) -> Result<IssuedTokens, AuthError> {
+        let now = self.now();
+        let refresh = OpaqueToken::generate();
+        let session = Session {
+            id: SessionId::new(),
+            user_id: user.id.clone(),
+            created_at: now,
+            last_used_at: now,
+            expires_at: now + self.inner.config.refresh_token_ttl,
+            user_agent: client.user_agent.clone(),
+            ip: client.ip.clone(),
+        };
+        let new = NewSession { session, refresh_hash: refresh.hash(), rotation_key: random_key() };
+        self.inner.store.create_session(&new).await?;
+        self.mint(&user.id, &user.role, &new.session.id, refresh, now)
+    }
+
+    /// Signs an access token for a session and pairs it with a refresh token.
+    fn mint(
+        &self,
+        user_id: &UserId,
+        role: &str,
+        session_id: &SessionId,
+        refresh: OpaqueToken,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedTokens, AuthError> {
+        let cfg = &self.inner.config;
+        let claims = AccessClaims {
+            iss: cfg.public_url.clone(),
+            aud: cfg.audience.clone(),
+            sub: user_id.0.clone(),
+            sid: session_id.0.clone(),
+            role: role.to_owned(),
+            iat: now.timestamp(),
+            exp: (now + cfg.access_token_ttl).timestamp(),
+            jti: uuid::Uuid::new_v4().to_string(),
+        };
+        Ok(IssuedTokens {
+            access_token: self.inner.signer.sign(&claims)?,
+            refresh_token: refresh,
+            expires_in: cfg.access_token_ttl.num_seconds(),
+            refresh_expires_in: cfg.refresh_token_ttl.num_seconds(),
+            session_id: session_id.clone(),
+        })
+    }
+
+    fn audit(&self, kind: AuditKind, user: Option<&UserId>, session: Option<&SessionId>, client: &ClientInfo, detail: Option<&str>) {
+        AuditEvent { kind, user_id: user, session_id: session, client, detail }.emit();
+    }
+}

@@ -1,0 +1,248 @@
+//! Access tokens: signed JWTs carrying the session id, verified with an explicit algorithm
+//! allow-list and required `exp`, `iss`, `aud`, `sub`.
+//!
+//! EdDSA (Ed25519) is the default: the public half can be published (JWKS) so other services
+//! verify tokens without a shared secret; signatures are deterministic (no nonce to get
+//! wrong, unlike ECDSA), keys are 32 bytes, and signing and verifying are fast. HS256 with a
+//! configured secret of at least 32 bytes is the option for single-service setups.
+
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use ed25519_dalek::SigningKey;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{SessionId, UserId};
+use crate::error::AuthError;
+use crate::store::StoredKey;
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// Issuer (the public URL).
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// User id.
+    pub sub: String,
+    /// Session id: checked against the store on every request.
+    pub sid: String,
+    /// Role name.
+    pub role: String,
+    /// Issued at (seconds since the epoch).
+    pub iat: i64,
+    /// Expires at (seconds since the epoch).
+    pub exp: i64,
+    /// Unique token id.
+    pub jti: String,
+}
+
+/// A verified access token: who is calling, and from which session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user.
+    pub user_id: UserId,
+    /// The session the token belongs to.
+    pub session_id: SessionId,
+    /// The role the token was issued with.
+    pub role: String,
+}
+
+/// Generates a fresh Ed25519 key pair for storage.
+pub fn generate_ed25519_key(now: DateTime<Utc>) -> Result<StoredKey, AuthError> {
+    let signing = SigningKey::generate(&mut rand::rngs::OsRng);
+    let der = signing.to_pkcs8_der().map_err(|e| AuthError::Internal(format!("pkcs8: {e}")))?;
+    let public_key = signing.verifying_key().to_bytes().to_vec();
+    Ok(StoredKey {
+        kid: format!("ed25519-{}", &uuid::Uuid::now_v7().simple().to_string()[..16]),
+        algorithm: "EdDSA".into(),
+        private_der: der.as_bytes().to_vec(),
+        public_key,
+        created_at: now,
+        retired_at: None,
+    })
+}
+
+/// Signs and verifies access tokens with the keys in force.
+pub struct TokenSigner {
+    algorithm: Algorithm,
+    signing_kid: Option<String>,
+    signing_key: EncodingKey,
+    verifying: HashMap<String, DecodingKey>,
+    hmac_key: Option<DecodingKey>,
+    validation: Validation,
+    jwks: serde_json::Value,
+}
+
+impl TokenSigner {
+    /// HS256 with a shared secret (at least 32 bytes; checked at configuration).
+    pub fn hs256(secret: &[u8], issuer: &str, audience: &str) -> Self {
+        TokenSigner {
+            algorithm: Algorithm::HS256,
+            signing_kid: None,
+            signing_key: EncodingKey::from_secret(secret),
+            verifying: HashMap::new(),
+            hmac_key: Some(DecodingKey::from_secret(secret)),
+            validation: validation(Algorithm::HS256, issuer, audience),
+            jwks: serde_json::json!({ "keys": [] }),
+        }
+    }
+
+    /// EdDSA with stored keys: the newest unretired key signs; every key retired less than
+    /// `publish_for` ago still verifies and is published in the JWKS.
+    pub fn ed25519(
+        keys: &[StoredKey],
+        issuer: &str,
+        audience: &str,
+        now: DateTime<Utc>,
+        publish_for: chrono::Duration,
+    ) -> Result<Self, AuthError> {
+        let active = keys
+            .iter()
+            .filter(|k| k.algorithm == "EdDSA" && k.retired_at.is_none())
+            .max_by_key(|k| (k.created_at, k.kid.clone()))
+            .ok_or_else(|| AuthError::Internal("no active signing key".into()))?;
+        let published: Vec<&StoredKey> = keys
+            .iter()
+            .filter(|k| k.algorithm == "EdDSA" && k.retired_at.is_none_or(|r| r + publish_for > now))
+            .collect();
+        let mut verifying = HashMap::new();
+        let mut jwks = Vec::new();
+        for k in &published {
+            let x = URL_SAFE_NO_PAD.encode(&k.public_key);
+            let key = DecodingKey::from_ed_components(&x).map_err(|e| AuthError::Internal(format!("key {}: {e}", k.kid)))?;
+            verifying.insert(k.kid.clone(), key);
+            jwks.push(serde_json::json!({ "kty": "OKP", "crv": "Ed25519", "x": x, "kid": k.kid, "alg": "EdDSA", "use": "sig" }));
+        }
+        Ok(TokenSigner {
+            algorithm: Algorithm::EdDSA,
+            signing_kid: Some(active.kid.clone()),
+            signing_key: EncodingKey::from_ed_der(&active.private_der),
+            verifying,
+            hmac_key: None,
+            validation: validation(Algorithm::EdDSA, issuer, audience),
+            jwks: serde_json::json!({ "keys": jwks }),
+        })
+    }
+
+    /// The JSON Web Key Set to publish (empty for HS256).
+    pub fn jwks(&self) -> &serde_json::Value {
+        &self.jwks
+    }
+
+    /// The algorithm tokens are signed with.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// Signs claims into a compact JWT.
+    pub fn sign(&self, claims: &AccessClaims) -> Result<String, AuthError> {
+        let mut header = Header::new(self.algorithm);
+        header.kid = self.signing_kid.clone();
+        jsonwebtoken::encode(&header, claims, &self.signing_key).map_err(|e| AuthError::Internal(format!("sign: {e}")))
+    }
+
+    /// Verifies signature, algorithm, `exp`, `iss` and `aud`; returns the claims.
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, AuthError> {
+        let invalid = AuthError::Unauthenticated("Invalid or expired access token");
+        let key = match &self.hmac_key {
+            Some(k) => k,
+            None => {
+                let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Unauthenticated("Invalid or expired access token"))?;
+                let kid = header.kid.ok_or(AuthError::Unauthenticated("Invalid or expired access token"))?;
+                self.verifying.get(&kid).ok_or(invalid)?
+            }
+        };
+        jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
+            .map(|d| d.claims)
+            .map_err(|_| AuthError::Unauthenticated("Invalid or expired access token"))
+    }
+}
+
+fn validation(alg: Algorithm, issuer: &str, audience: &str) -> Validation {
+    let mut v = Validation::new(alg);
+    v.algorithms = vec![alg];
+    v.set_issuer(&[issuer]);
+    v.set_audience(&[audience]);
+    v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    v.leeway = 5;
+    v.validate_exp = true;
+    v.validate_nbf = false;
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(exp_offset: i64) -> AccessClaims {
+        let now = Utc::now().timestamp();
+        AccessClaims {
+            iss: "http://localhost:8080".into(),
+            aud: "authgate".into(),
+            sub: "u1".into(),
+            sid: "s1".into(),
+            role: "user".into(),
+            iat: now,
+            exp: now + exp_offset,
+            jti: "j1".into(),
+        }
+    }
+
+    fn ed_signer() -> TokenSigner {
+        let key = generate_ed25519_key(Utc::now()).unwrap();
+        TokenSigner::ed25519(&[key], "http://localhost:8080", "authgate", Utc::now(), chrono::Duration::minutes(15)).unwrap()
+    }
+
+    #[test]
+    fn an_ed25519_token_verifies_and_names_its_key() {
+        let s = ed_signer();
+        let t = s.sign(&claims(60)).unwrap();
+        assert_eq!(s.verify(&t).unwrap(), claims(60));
+        let kid = jsonwebtoken::decode_header(&t).unwrap().kid.unwrap();
+        assert_eq!(s.jwks()["keys"][0]["kid"], kid);
+    }
+
+    #[test]
+    fn expired_and_foreign_tokens_are_refused() {
+        let s = ed_signer();
+        assert!(s.verify(&s.sign(&claims(-60)).unwrap()).is_err());
+        assert!(s.verify(&ed_signer().sign(&claims(60)).unwrap()).is_err());
+    }
+
+    #[test]
+    fn wrong_issuer_or_audience_is_refused() {
+        let s = ed_signer();
+        let mut c = claims(60);
+        c.iss = "https://evil.example".into();
+        assert!(s.verify(&s.sign(&c).unwrap()).is_err());
+        let mut c = claims(60);
+        c.aud = "other".into();
+        assert!(s.verify(&s.sign(&c).unwrap()).is_err());
+    }
+
+    #[test]
+    fn hs256_tokens_do_not_verify_under_eddsa_and_vice_versa() {
+        let hs = TokenSigner::hs256(&[7u8; 32], "http://localhost:8080", "authgate");
+        let ed = ed_signer();
+        assert!(ed.verify(&hs.sign(&claims(60)).unwrap()).is_err());
+        assert!(hs.verify(&ed.sign(&claims(60)).unwrap()).is_err());
+        assert!(hs.verify(&hs.sign(&claims(60)).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn retired_keys_stay_published_only_for_the_grace_period() {
+        let now = Utc::now();
+        let mut old = generate_ed25519_key(now - chrono::Duration::hours(2)).unwrap();
+        old.retired_at = Some(now - chrono::Duration::hours(1));
+        let new = generate_ed25519_key(now).unwrap();
+        let s = TokenSigner::ed25519(&[old.clone(), new.clone()], "i", "a", now, chrono::Duration::minutes(15)).unwrap();
+        assert_eq!(s.jwks()["keys"].as_array().unwrap().len(), 1);
+        let s = TokenSigner::ed25519(&[old, new], "i", "a", now, chrono::Duration::hours(2)).unwrap();
+        assert_eq!(s.jwks()["keys"].as_array().unwrap().len(), 2);
+    }
+}
