@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod hashing;
+pub mod keys;
 pub mod policy;
 pub mod secret;
 pub mod service;

@@ -1,1 +1,153 @@
+//! The store contract suite: every behaviour the core relies on, written once and run against
+//! every backend (SQLite now; PostgreSQL and MongoDB later).
+//!
+//! A backend crate instantiates the whole suite with [`store_contract_tests!`], giving it an
+//! expression that yields a fresh store. The macro expands to one `#[tokio::test]` per case
+//! (multi-threaded, so the concurrency cases really race), migrates the store, and runs the
+//! case from [`cases`]:
+//!
+//! ```ignore
+//! authgate_store_tests::store_contract_tests!(async {
+//!     let dir = tempfile::tempdir().unwrap();
+//!     let url = format!("sqlite://{}", dir.path().join("auth.db").display());
+//!     let store = SqliteStore::connect(&url).await.unwrap();
+//!     authgate_store_tests::Fixture::with_guard(store, dir)
+//! });
+//! ```
+//!
+//! The calling crate needs `tokio` (with `macros` and `rt-multi-thread`) as a dev-dependency.
+//! Every case gets its own empty store, so cases may count rows (queued mail, sessions).
+//! Times are whole milliseconds ([`helpers::now`]): the coarsest precision among backends.
 
+pub mod cases;
+pub mod helpers;
+
+use std::any::Any;
+use std::sync::{Arc, Once};
+
+use authgate_core::Store;
+
+/// A store under test, with whatever must outlive it (a temporary directory, a container).
+pub struct Fixture {
+    /// The store every case talks to. Declared first, so it is dropped before the guard.
+    pub store: Arc<dyn Store>,
+    _guard: Option<Box<dyn Any + Send + Sync>>,
+}
+
+impl Fixture {
+    /// A store that needs nothing kept alive beside it.
+    pub fn new(store: impl Store) -> Self {
+        Fixture {
+            store: Arc::new(store),
+            _guard: None,
+        }
+    }
+
+    /// A store with a guard dropped after it (e.g. the `TempDir` holding its file).
+    pub fn with_guard(store: impl Store, guard: impl Any + Send + Sync) -> Self {
+        Fixture {
+            store: Arc::new(store),
+            _guard: Some(Box::new(guard)),
+        }
+    }
+}
+
+impl From<Arc<dyn Store>> for Fixture {
+    fn from(store: Arc<dyn Store>) -> Self {
+        Fixture {
+            store,
+            _guard: None,
+        }
+    }
+}
+
+/// Sends `tracing` output to the test's stdout when `TEST_LOG` is set; silent otherwise.
+pub fn init_test_log() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("debug"));
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .init();
+        }
+    });
+}
+
+/// Expands to one `#[tokio::test]` per contract case. `$make` is an expression (typically an
+/// `async` block) whose awaited value converts into a [`Fixture`]; it must yield a fresh,
+/// empty store on every evaluation. The macro migrates it before running the case.
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($make:expr) => {
+        $crate::__contract_cases! { $make;
+            // users
+            an_inserted_user_can_be_found_by_id_email_and_username,
+            finding_an_unknown_user_returns_none,
+            inserting_a_user_with_a_taken_email_in_other_case_is_a_conflict,
+            inserting_a_user_with_a_taken_username_in_other_case_is_a_conflict,
+            users_without_email_or_username_do_not_conflict,
+            concurrent_registrations_of_one_email_have_exactly_one_winner,
+            set_password_hash_replaces_the_hash,
+            set_email_verified_marks_the_user_verified,
+            set_disabled_disables_and_re_enables_the_user,
+            updating_an_unknown_user_is_not_found,
+            // sessions
+            create_session_records_the_login_time_on_the_user,
+            find_refresh_token_returns_the_token_with_its_session_state,
+            rotating_the_current_token_succeeds_and_renews_the_session,
+            concurrent_rotations_of_one_token_have_exactly_one_winner,
+            rotation_is_refused_for_a_revoked_session,
+            rotation_is_refused_for_an_expired_session,
+            rotation_is_refused_when_the_token_belongs_to_another_session,
+            live_session_owner_is_known_only_while_the_session_is_live,
+            list_sessions_returns_only_the_users_live_sessions_newest_first,
+            revoking_another_users_session_returns_false_and_leaves_it_live,
+            revoking_a_session_works_once,
+            revoke_all_sessions_revokes_every_live_session_of_the_user_only,
+            prune_sessions_deletes_dead_sessions_and_their_tokens_but_keeps_live_ones,
+            // one-time tokens
+            a_one_time_token_can_be_consumed_once,
+            concurrent_consumptions_of_one_token_have_exactly_one_winner,
+            an_expired_one_time_token_cannot_be_consumed,
+            a_one_time_token_cannot_be_consumed_for_another_purpose,
+            a_superseding_token_invalidates_older_unused_tokens_of_that_purpose,
+            tokens_created_without_supersede_stay_usable,
+            invalidate_one_time_tokens_invalidates_unused_tokens_of_that_purpose,
+            creating_a_one_time_token_queues_its_mail,
+            // mail queue
+            claimed_mail_is_not_claimed_again_before_its_lease_ends,
+            claimed_mail_is_claimed_again_after_its_lease_ends_with_one_more_attempt,
+            claim_due_mail_respects_the_limit_and_skips_mail_not_yet_due,
+            concurrent_claims_never_hand_out_one_mail_twice,
+            mark_mail_sent_removes_the_mail_from_the_queue,
+            mark_mail_failed_reschedules_the_mail,
+            // signing keys
+            signing_keys_are_listed_oldest_first,
+            inserting_a_signing_key_with_a_taken_kid_is_a_conflict,
+            retire_signing_keys_except_retires_only_older_unretired_keys,
+            // schema and health
+            migrating_twice_is_harmless,
+            ping_succeeds_and_the_backend_has_a_name,
+        }
+    };
+}
+
+/// Implementation detail of [`store_contract_tests!`]: one test function per case name.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_cases {
+    ($make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                $crate::init_test_log();
+                let fixture: $crate::Fixture = ($make).await.into();
+                fixture.store.migrate().await.expect("migrating a fresh store");
+                $crate::cases::$case(::std::sync::Arc::clone(&fixture.store)).await;
+            }
+        )*
+    };
+}

@@ -1,0 +1,46 @@
+//! Loading the signing keys at start-up: generate and persist an Ed25519 key pair on first
+//! start, or use the HS256 secret when one is configured.
+
+use chrono::{Duration, Utc};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::AuthConfig;
+use crate::error::{AuthError, StoreError};
+use crate::store::Store;
+use crate::tokens::{generate_ed25519_key, TokenSigner};
+
+/// Builds the token signer: HS256 when `hs256_secret` is given, else EdDSA with the stored
+/// keys, creating the first key pair if there is none.
+///
+/// Two instances starting at once may both create a key; both keys are stored, both are
+/// published, and the newest signs, so tokens from either verify everywhere.
+pub async fn load_signer(store: &dyn Store, config: &AuthConfig, hs256_secret: Option<&SecretString>) -> Result<TokenSigner, AuthError> {
+    if let Some(secret) = hs256_secret {
+        return Ok(TokenSigner::hs256(secret.expose_secret().as_bytes(), &config.public_url, &config.audience));
+    }
+    let mut keys = store.signing_keys().await?;
+    if !keys.iter().any(|k| k.algorithm == "EdDSA" && k.retired_at.is_none()) {
+        let key = generate_ed25519_key(Utc::now())?;
+        match store.insert_signing_key(&key).await {
+            Ok(()) | Err(StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(kid = %key.kid, "generated a new Ed25519 signing key");
+        keys = store.signing_keys().await?;
+    }
+    TokenSigner::ed25519(&keys, &config.public_url, &config.audience, Utc::now(), publish_window(config))
+}
+
+/// Generates a new signing key and retires the others; they stay published until every
+/// token they signed has expired. Running instances pick the new key up at their next start.
+pub async fn rotate_signing_key(store: &dyn Store) -> Result<String, AuthError> {
+    let key = generate_ed25519_key(Utc::now())?;
+    store.insert_signing_key(&key).await?;
+    store.retire_signing_keys_except(&key.kid, Utc::now()).await?;
+    Ok(key.kid)
+}
+
+/// Retired keys stay published for one access-token life plus a minute of clock slack.
+fn publish_window(config: &AuthConfig) -> Duration {
+    config.access_token_ttl + Duration::minutes(1)
+}

@@ -1,0 +1,139 @@
+//! [`SqliteStore`]: the embedded SQLite backend.
+//!
+//! One file, WAL journal, a small pool. SQLite has a single writer: single-statement writes
+//! rely on `busy_timeout`, and every multi-statement write is a transaction opened with
+//! `BEGIN IMMEDIATE`, which takes the write lock up front (waiting up to `busy_timeout`), so
+//! two transactions can never deadlock by both trying to upgrade a read lock.
+
+mod keys;
+mod mail;
+mod sessions;
+mod time;
+mod tokens;
+mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use authgate_core::store::{Store, StoreResult};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+
+use crate::error::{db_err, migrate_err};
+
+/// How long a connection waits for the write lock before giving up with `Unavailable`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The schema migrations, embedded at compile time.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Tuning for [`SqliteStore::connect_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// `synchronous = FULL` instead of `NORMAL`. With WAL, `NORMAL` survives a crash or
+    /// `kill -9` of the process; `FULL` also survives power loss, at the cost of an fsync
+    /// per commit.
+    pub synchronous_full: bool,
+    /// Pool size. In WAL mode readers run in parallel while one writer writes. An in-memory
+    /// database always uses a single connection.
+    pub max_connections: u32,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            synchronous_full: false,
+            max_connections: 8,
+        }
+    }
+}
+
+/// The SQLite backend of every store trait.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), authgate_core::StoreError> {
+/// use authgate_core::Store;
+/// use authgate_store_sql::SqliteStore;
+/// let store = SqliteStore::connect("sqlite://authgate.db").await?;
+/// store.migrate().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://path/to/file.db` or
+    /// `sqlite::memory:`) with [`SqliteOptions::default`].
+    pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
+        Self::connect_with(url, SqliteOptions::default()).await
+    }
+
+    /// Opens (creating if missing) the database at `url` with the given options: WAL journal,
+    /// foreign keys on, a 5 s busy timeout.
+    #[tracing::instrument(skip_all, fields(synchronous_full = options.synchronous_full))]
+    pub async fn connect_with(url: &str, options: SqliteOptions) -> StoreResult<SqliteStore> {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let synchronous = if options.synchronous_full {
+            SqliteSynchronous::Full
+        } else {
+            SqliteSynchronous::Normal
+        };
+        let mut connect = SqliteConnectOptions::from_str(url)
+            .map_err(db_err)?
+            .create_if_missing(true)
+            .synchronous(synchronous)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        if !in_memory {
+            connect = connect.journal_mode(SqliteJournalMode::Wal);
+        }
+        // An in-memory database lives as long as its one connection: keep it open forever.
+        // (Several connections would share it through SQLite's shared cache, whose table
+        // locks fail at once with SQLITE_LOCKED instead of waiting.)
+        let pool = if in_memory {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(options.max_connections.max(1))
+        };
+        let pool = pool.connect_with(connect).await.map_err(db_err)?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// Opens a write transaction holding SQLite's write lock from its first statement.
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    #[tracing::instrument(skip_all)]
+    async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.pool).await.map_err(migrate_err)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn backend_name(&self) -> &'static str {
+        "sqlite"
+    }
+}

@@ -1,0 +1,247 @@
+//! [`SessionStore`] for SQLite: sessions and their refresh-token chains.
+
+use async_trait::async_trait;
+use authgate_core::domain::{Session, SessionId, UserId};
+use authgate_core::secret::TokenHash;
+use authgate_core::store::{NewSession, RefreshTokenRecord, Rotation, SessionStore, StoreResult};
+use authgate_core::StoreError;
+use chrono::{DateTime, Utc};
+
+use super::time::{from_ms, opt_from_ms, to_ms};
+use super::SqliteStore;
+use crate::error::db_err;
+
+/// A `sessions` row as listed.
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: String,
+    user_id: String,
+    created_at: i64,
+    last_used_at: i64,
+    expires_at: i64,
+    user_agent: Option<String>,
+    ip: Option<String>,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+
+    fn try_from(r: SessionRow) -> Result<Self, StoreError> {
+        Ok(Session {
+            id: SessionId(r.id),
+            user_id: UserId(r.user_id),
+            created_at: from_ms(r.created_at)?,
+            last_used_at: from_ms(r.last_used_at)?,
+            expires_at: from_ms(r.expires_at)?,
+            user_agent: r.user_agent,
+            ip: r.ip,
+        })
+    }
+}
+
+/// A refresh token joined with its session.
+#[derive(sqlx::FromRow)]
+struct RefreshRow {
+    session_id: String,
+    user_id: String,
+    rotated_at: Option<i64>,
+    rotation_key: Vec<u8>,
+    revoked_at: Option<i64>,
+    expires_at: i64,
+}
+
+impl TryFrom<RefreshRow> for RefreshTokenRecord {
+    type Error = StoreError;
+
+    fn try_from(r: RefreshRow) -> Result<Self, StoreError> {
+        Ok(RefreshTokenRecord {
+            session_id: SessionId(r.session_id),
+            user_id: UserId(r.user_id),
+            rotated_at: opt_from_ms(r.rotated_at)?,
+            rotation_key: r.rotation_key,
+            session_revoked_at: opt_from_ms(r.revoked_at)?,
+            session_expires_at: from_ms(r.expires_at)?,
+        })
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    #[tracing::instrument(skip_all, fields(user_id = %new.session.user_id, session_id = %new.session.id))]
+    async fn create_session(&self, new: &NewSession) -> StoreResult<()> {
+        let s = &new.session;
+        let mut tx = self.begin_write().await?;
+        let login = sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
+            .bind(to_ms(s.created_at))
+            .bind(&s.user_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if login.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, rotation_key) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.id.0)
+        .bind(&s.user_id.0)
+        .bind(to_ms(s.created_at))
+        .bind(to_ms(s.last_used_at))
+        .bind(to_ms(s.expires_at))
+        .bind(&s.user_agent)
+        .bind(&s.ip)
+        .bind(&new.rotation_key)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES (?, ?, ?)")
+            .bind(&new.refresh_hash.0[..])
+            .bind(&s.id.0)
+            .bind(to_ms(s.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_refresh_token(
+        &self,
+        hash: &TokenHash,
+    ) -> StoreResult<Option<RefreshTokenRecord>> {
+        let row: Option<RefreshRow> = sqlx::query_as(
+            "SELECT r.session_id, s.user_id, r.rotated_at, s.rotation_key, s.revoked_at, s.expires_at \
+             FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.hash = ?",
+        )
+        .bind(&hash.0[..])
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(RefreshTokenRecord::try_from).transpose()
+    }
+
+    #[tracing::instrument(skip_all, fields(session_id = %session_id))]
+    async fn rotate_refresh_token(
+        &self,
+        session_id: &SessionId,
+        old: &TokenHash,
+        new: &TokenHash,
+        now: DateTime<Utc>,
+        new_expires_at: DateTime<Utc>,
+    ) -> StoreResult<Rotation> {
+        let now = to_ms(now);
+        let mut tx = self.begin_write().await?;
+        // The guarded update is the decision: under the write lock, only the first caller
+        // finds the token unrotated; every later one matches no row.
+        let claimed = sqlx::query(
+            "UPDATE refresh_tokens SET rotated_at = ?1 \
+             WHERE hash = ?2 AND session_id = ?3 AND rotated_at IS NULL \
+             AND EXISTS (SELECT 1 FROM sessions WHERE id = ?3 AND revoked_at IS NULL AND expires_at > ?1)",
+        )
+        .bind(now)
+        .bind(&old.0[..])
+        .bind(&session_id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if claimed.rows_affected() == 0 {
+            return Ok(Rotation::NotCurrent);
+        }
+        sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES (?, ?, ?)")
+            .bind(&new.0[..])
+            .bind(&session_id.0)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(to_ms(new_expires_at))
+            .bind(&session_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Rotation::Rotated)
+    }
+
+    #[tracing::instrument(skip_all, fields(session_id = %id))]
+    async fn live_session_owner(
+        &self,
+        id: &SessionId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserId>> {
+        let owner: Option<String> = sqlx::query_scalar(
+            "SELECT user_id FROM sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > ?",
+        )
+        .bind(&id.0)
+        .bind(to_ms(now))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(owner.map(UserId))
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id))]
+    async fn list_sessions(
+        &self,
+        user_id: &UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Session>> {
+        let rows: Vec<SessionRow> = sqlx::query_as(
+            "SELECT id, user_id, created_at, last_used_at, expires_at, user_agent, ip FROM sessions \
+             WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id DESC",
+        )
+        .bind(&user_id.0)
+        .bind(to_ms(now))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter().map(Session::try_from).collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id, session_id = %id))]
+    async fn revoke_session(
+        &self,
+        user_id: &UserId,
+        id: &SessionId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE sessions SET revoked_at = ?1 \
+             WHERE id = ?2 AND user_id = ?3 AND revoked_at IS NULL AND expires_at > ?1",
+        )
+        .bind(to_ms(now))
+        .bind(&id.0)
+        .bind(&user_id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id))]
+    async fn revoke_all_sessions(&self, user_id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE sessions SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL AND expires_at > ?1",
+        )
+        .bind(to_ms(now))
+        .bind(&user_id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn prune_sessions(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        // Refresh tokens go with their sessions (ON DELETE CASCADE).
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at < ?1 OR revoked_at < ?1")
+            .bind(to_ms(before))
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+}

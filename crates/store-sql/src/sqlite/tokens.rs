@@ -1,0 +1,99 @@
+//! [`OneTimeTokenStore`] for SQLite: email-verification and password-reset tokens, written
+//! together with the mail that carries them.
+
+use async_trait::async_trait;
+use authgate_core::domain::UserId;
+use authgate_core::secret::TokenHash;
+use authgate_core::store::{
+    ConsumedToken, NewOneTimeToken, OneTimeTokenStore, OutgoingMail, StoreResult, TokenPurpose,
+};
+use chrono::{DateTime, Utc};
+
+use super::mail::insert_mail;
+use super::time::to_ms;
+use super::SqliteStore;
+use crate::error::db_err;
+
+#[async_trait]
+impl OneTimeTokenStore for SqliteStore {
+    #[tracing::instrument(skip_all, fields(user_id = %token.user_id, purpose = token.purpose.as_str(), supersede))]
+    async fn create_one_time_token(
+        &self,
+        token: &NewOneTimeToken,
+        mail: &OutgoingMail,
+        supersede: bool,
+    ) -> StoreResult<()> {
+        let now = to_ms(token.created_at);
+        let mut tx = self.begin_write().await?;
+        if supersede {
+            // An invalidated token is marked used: it can never be consumed again.
+            sqlx::query(
+                "UPDATE one_time_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(&token.user_id.0)
+            .bind(token.purpose.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        sqlx::query(
+            "INSERT INTO one_time_tokens (hash, user_id, purpose, email, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&token.hash.0[..])
+        .bind(&token.user_id.0)
+        .bind(token.purpose.as_str())
+        .bind(&token.email)
+        .bind(now)
+        .bind(to_ms(token.expires_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        insert_mail(&mut tx, mail, now).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    #[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
+    async fn consume_one_time_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ConsumedToken>> {
+        // One guarded statement: of concurrent callers, only the first sees `used_at IS NULL`.
+        let row: Option<(String, String)> = sqlx::query_as(
+            "UPDATE one_time_tokens SET used_at = ?1 \
+             WHERE hash = ?2 AND purpose = ?3 AND used_at IS NULL AND expires_at > ?1 \
+             RETURNING user_id, email",
+        )
+        .bind(to_ms(now))
+        .bind(&hash.0[..])
+        .bind(purpose.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(row.map(|(user_id, email)| ConsumedToken {
+            user_id: UserId(user_id),
+            email,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id, purpose = purpose.as_str()))]
+    async fn invalidate_one_time_tokens(
+        &self,
+        user_id: &UserId,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let done =
+            sqlx::query("UPDATE one_time_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL")
+                .bind(to_ms(now))
+                .bind(&user_id.0)
+                .bind(purpose.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+}

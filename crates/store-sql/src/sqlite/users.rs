@@ -1,0 +1,174 @@
+//! [`UserStore`] for SQLite.
+
+use async_trait::async_trait;
+use authgate_core::domain::{NewUser, User, UserId, UserRecord};
+use authgate_core::store::{StoreResult, UserStore};
+use authgate_core::StoreError;
+use chrono::{DateTime, Utc};
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::Sqlite;
+
+use super::time::{from_ms, opt_from_ms, opt_to_ms, to_ms};
+use super::SqliteStore;
+use crate::error::db_err;
+
+/// The columns every user look-up selects, in [`UserRow`] order.
+const USER_COLUMNS: &str =
+    "id, email, username, name, first_name, last_name, role, email_verified_at, \
+     password_hash, disabled_at, created_at, last_login_at";
+
+/// A `users` row as stored.
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    email: Option<String>,
+    username: Option<String>,
+    name: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    role: String,
+    email_verified_at: Option<i64>,
+    password_hash: String,
+    disabled_at: Option<i64>,
+    created_at: i64,
+    last_login_at: Option<i64>,
+}
+
+impl TryFrom<UserRow> for UserRecord {
+    type Error = StoreError;
+
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        Ok(UserRecord {
+            user: User {
+                id: UserId(r.id),
+                email: r.email,
+                username: r.username,
+                name: r.name,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                role: r.role,
+                email_verified: r.email_verified_at.is_some(),
+                created_at: from_ms(r.created_at)?,
+                last_login_at: opt_from_ms(r.last_login_at)?,
+            },
+            password_hash: r.password_hash,
+            disabled_at: opt_from_ms(r.disabled_at)?,
+        })
+    }
+}
+
+impl SqliteStore {
+    /// The one user whose `column` equals `value`; `column` is one of ours, never input.
+    async fn find_user_where(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> StoreResult<Option<UserRecord>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?");
+        let row: Option<UserRow> = sqlx::query_as(&sql)
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.map(UserRecord::try_from).transpose()
+    }
+
+    /// Runs a single-row `UPDATE users ... WHERE id = ?` whose last bind is the id;
+    /// `NotFound` when no row matched.
+    async fn update_user<'q>(
+        &self,
+        query: Query<'q, Sqlite, SqliteArguments<'q>>,
+    ) -> StoreResult<()> {
+        let done = query.execute(&self.pool).await.map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    #[tracing::instrument(skip_all, fields(user_id = %user.user.id))]
+    async fn insert_user(&self, user: &NewUser) -> StoreResult<()> {
+        let u = &user.user;
+        // A user created already verified (e.g. by an administrator) was verified at creation.
+        let verified_at: Option<DateTime<Utc>> = u.email_verified.then_some(u.created_at);
+        sqlx::query(
+            "INSERT INTO users (id, email, email_normalized, username, username_normalized, name, first_name, \
+             last_name, role, email_verified_at, password_hash, created_at, last_login_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&u.id.0)
+        .bind(&u.email)
+        .bind(&user.email_normalized)
+        .bind(&u.username)
+        .bind(&user.username_normalized)
+        .bind(&u.name)
+        .bind(&u.first_name)
+        .bind(&u.last_name)
+        .bind(&u.role)
+        .bind(opt_to_ms(verified_at))
+        .bind(&user.password_hash)
+        .bind(to_ms(u.created_at))
+        .bind(opt_to_ms(u.last_login_at))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %id))]
+    async fn find_user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
+        self.find_user_where("id", &id.0).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_user_by_email(&self, email_normalized: &str) -> StoreResult<Option<UserRecord>> {
+        self.find_user_where("email_normalized", email_normalized)
+            .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_user_by_username(
+        &self,
+        username_normalized: &str,
+    ) -> StoreResult<Option<UserRecord>> {
+        self.find_user_where("username_normalized", username_normalized)
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %id))]
+    async fn set_password_hash(&self, id: &UserId, password_hash: &str) -> StoreResult<()> {
+        self.update_user(
+            sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+                .bind(password_hash)
+                .bind(&id.0),
+        )
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %id))]
+    async fn set_email_verified(&self, id: &UserId, at: DateTime<Utc>) -> StoreResult<()> {
+        // Keeps the first verification time if the address was already verified.
+        self.update_user(
+            sqlx::query(
+                "UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?) WHERE id = ?",
+            )
+            .bind(to_ms(at))
+            .bind(&id.0),
+        )
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %id, disabled = at.is_some()))]
+    async fn set_disabled(&self, id: &UserId, at: Option<DateTime<Utc>>) -> StoreResult<()> {
+        self.update_user(
+            sqlx::query("UPDATE users SET disabled_at = ? WHERE id = ?")
+                .bind(opt_to_ms(at))
+                .bind(&id.0),
+        )
+        .await
+    }
+}

@@ -1,0 +1,16 @@
+//! The contract cases, one public async function each, named as the sentence it checks.
+//! Each takes a fresh, migrated, empty store.
+
+mod keys;
+mod mail;
+mod schema;
+mod sessions;
+mod tokens;
+mod users;
+
+pub use keys::*;
+pub use mail::*;
+pub use schema::*;
+pub use sessions::*;
+pub use tokens::*;
+pub use users::*;

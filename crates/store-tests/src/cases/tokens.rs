@@ -1,0 +1,213 @@
+//! One-time tokens (email verification, password reset) and the mail that carries them.
+
+use std::sync::Arc;
+
+use authgate_core::store::{ConsumedToken, TokenPurpose};
+use authgate_core::Store;
+use chrono::Duration;
+
+use crate::helpers::{create_token, insert_user, mail_to, now, one_time_token, race};
+
+const VERIFY: TokenPurpose = TokenPurpose::VerifyEmail;
+const RESET: TokenPurpose = TokenPurpose::ResetPassword;
+
+/// A token is consumed once, naming its user and address; the second try is `None`.
+pub async fn a_one_time_token_can_be_consumed_once(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let token = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
+    let consumed = store
+        .consume_one_time_token(&token.hash, VERIFY, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        consumed,
+        Some(ConsumedToken {
+            user_id: user,
+            email: token.email.clone()
+        })
+    );
+    assert_eq!(
+        store
+            .consume_one_time_token(&token.hash, VERIFY, now())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// Of simultaneous consumptions of one token, exactly one gets it.
+pub async fn concurrent_consumptions_of_one_token_have_exactly_one_winner(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let token = create_token(&*store, &user, RESET, Duration::hours(1), false).await;
+    let t = now();
+    let results = race(&store, 10, |store, _| {
+        let hash = token.hash;
+        async move { store.consume_one_time_token(&hash, RESET, t).await }
+    })
+    .await;
+    let winners = results.iter().filter(|r| matches!(r, Ok(Some(_)))).count();
+    let losers = results.iter().filter(|r| matches!(r, Ok(None))).count();
+    assert_eq!((winners, losers), (1, 9), "results: {results:?}");
+}
+
+/// A token is dead from its expiry instant on.
+pub async fn an_expired_one_time_token_cannot_be_consumed(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let token = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
+    assert_eq!(
+        store
+            .consume_one_time_token(&token.hash, VERIFY, token.expires_at)
+            .await
+            .unwrap(),
+        None
+    );
+    let later = token.expires_at + Duration::minutes(1);
+    assert_eq!(
+        store
+            .consume_one_time_token(&token.hash, VERIFY, later)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// A token works only for the purpose it was issued for, and the wrong one does not use it up.
+pub async fn a_one_time_token_cannot_be_consumed_for_another_purpose(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let token = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
+    assert_eq!(
+        store
+            .consume_one_time_token(&token.hash, RESET, now())
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(store
+        .consume_one_time_token(&token.hash, VERIFY, now())
+        .await
+        .unwrap()
+        .is_some());
+}
+
+/// Superseding invalidates the user's older unused tokens of that purpose only.
+pub async fn a_superseding_token_invalidates_older_unused_tokens_of_that_purpose(
+    store: Arc<dyn Store>,
+) {
+    let (user, other) = (insert_user(&*store).await, insert_user(&*store).await);
+    let older = create_token(&*store, &user, RESET, Duration::hours(1), false).await;
+    let other_purpose = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
+    let other_user = create_token(&*store, &other, RESET, Duration::hours(1), false).await;
+    let newer = create_token(&*store, &user, RESET, Duration::hours(1), true).await;
+
+    let t = now();
+    assert_eq!(
+        store
+            .consume_one_time_token(&older.hash, RESET, t)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(store
+        .consume_one_time_token(&newer.hash, RESET, t)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(store
+        .consume_one_time_token(&other_purpose.hash, VERIFY, t)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(store
+        .consume_one_time_token(&other_user.hash, RESET, t)
+        .await
+        .unwrap()
+        .is_some());
+}
+
+/// Without `supersede`, earlier tokens stay usable.
+pub async fn tokens_created_without_supersede_stay_usable(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let first = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
+    let second = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
+    assert!(store
+        .consume_one_time_token(&first.hash, VERIFY, now())
+        .await
+        .unwrap()
+        .is_some());
+    assert!(store
+        .consume_one_time_token(&second.hash, VERIFY, now())
+        .await
+        .unwrap()
+        .is_some());
+}
+
+/// Invalidation counts and kills the user's unused tokens of one purpose.
+pub async fn invalidate_one_time_tokens_invalidates_unused_tokens_of_that_purpose(
+    store: Arc<dyn Store>,
+) {
+    let user = insert_user(&*store).await;
+    let used = create_token(&*store, &user, RESET, Duration::hours(1), false).await;
+    store
+        .consume_one_time_token(&used.hash, RESET, now())
+        .await
+        .unwrap()
+        .unwrap();
+    let a = create_token(&*store, &user, RESET, Duration::hours(1), false).await;
+    let b = create_token(&*store, &user, RESET, Duration::hours(1), false).await;
+    let verify = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
+
+    assert_eq!(
+        store
+            .invalidate_one_time_tokens(&user, RESET, now())
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .consume_one_time_token(&a.hash, RESET, now())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .consume_one_time_token(&b.hash, RESET, now())
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(store
+        .consume_one_time_token(&verify.hash, VERIFY, now())
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        store
+            .invalidate_one_time_tokens(&user, RESET, now())
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+/// The token's mail is queued with it, due at once.
+pub async fn creating_a_one_time_token_queues_its_mail(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let t = now();
+    let token = one_time_token(&user, VERIFY, t, Duration::hours(1));
+    let mail = mail_to(&token.email);
+    store
+        .create_one_time_token(&token, &mail, true)
+        .await
+        .unwrap();
+
+    assert_eq!(store.mail_queue_depth().await.unwrap(), 1);
+    let claimed = store
+        .claim_due_mail(t, t + Duration::minutes(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].mail, mail);
+    assert_eq!(claimed[0].attempts, 1);
+}
