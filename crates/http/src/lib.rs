@@ -6,15 +6,62 @@
 //! `into_make_service_with_connect_info::<SocketAddr>()` so client IPs are known.
 
 pub mod config;
+pub mod cookies;
+pub mod dto;
+pub mod error;
+pub mod extract;
+mod layers;
+pub mod openapi;
+mod routes;
+
+use std::sync::Arc;
 
 pub use config::{HttpConfig, RefreshDelivery};
 
 use authgate_core::AuthService;
-use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
-/// The whole API (`/api/auth/...`, `/.well-known/jwks.json`, `/health`, `/ready`) with its
-/// middleware (request ids, body limit, security headers, tracing).
+use crate::error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The flows.
+    pub service: AuthService,
+    /// HTTP settings.
+    pub config: Arc<HttpConfig>,
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(routes::account::router())
+        .merge(routes::tokens::router())
+        .merge(routes::sessions::router())
+        .merge(routes::meta::router())
+}
+
+/// The whole API (`/api/auth/...`, `/.well-known/jwks.json`, `/health`, `/ready`,
+/// `/api/auth/openapi.json`) with its middleware (request ids, body limit, security
+/// headers, tracing).
 pub fn router(service: AuthService, config: HttpConfig) -> Router {
-    let _ = (service, config);
-    Router::new()
+    let max_body = config.max_body_bytes;
+    let state = AppState { service, config: Arc::new(config) };
+    let (routes, api) = api_router().split_for_parts();
+    let api = Arc::new(api);
+    let routes = routes
+        .route("/api/auth/openapi.json", get(move || async move { Json(api.as_ref().clone()) }))
+        .fallback(|| async { ApiError::RouteNotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state);
+    layers::apply(routes)
 }

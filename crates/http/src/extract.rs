@@ -1,0 +1,179 @@
+//! Extractors: JSON bodies with contract errors, the caller's identity, client metadata.
+
+use std::net::{IpAddr, SocketAddr};
+
+use authgate_core::domain::ClientInfo;
+use authgate_core::tokens::Principal;
+use authgate_core::AuthError;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// A JSON body: 415 unless the content type is JSON, 413 past the body limit, 400 with
+/// `malformed_json` for invalid JSON and `validation_error` naming the field for a value of
+/// the wrong type.
+pub struct ApiJson<T>(pub T);
+
+/// Like [`ApiJson`], but an empty body is `None` (for endpoints whose body is optional).
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = is_json_content_type(req.headers());
+        let bytes = read_body(req, state).await?;
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = is_json_content_type(req.headers());
+        let bytes = read_body(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        parse_json(&bytes).map(|v| OptionalJson(Some(v)))
+    }
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::MalformedJson("the body could not be read".into())
+        }
+    })
+}
+
+fn is_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let field = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data if field != "." => {
+                ApiError::WrongShape { field, problem: data_problem(&inner) }
+            }
+            serde_json::error::Category::Data => ApiError::MalformedJson("expected a JSON object".into()),
+            _ => ApiError::MalformedJson(format!("line {} column {}", inner.line(), inner.column())),
+        }
+    })
+}
+
+/// serde's message without its position suffix, e.g. "invalid type: map, expected a string".
+fn data_problem(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+/// The caller, authenticated by `Authorization: Bearer <accessToken>` with a live session.
+pub struct AuthUser(pub Principal);
+
+impl<S> FromRequestParts<S> for AuthUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let app = AppState::from_ref(state);
+        let token = bearer_token(&parts.headers).ok_or(AuthError::Unauthenticated("Missing or malformed bearer token"))?;
+        Ok(AuthUser(app.service.authenticate(token).await?))
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Who is calling from where: IP (through trusted proxies only), User-Agent, request id.
+pub struct Client(pub ClientInfo);
+
+impl<S> FromRequestParts<S> for Client
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let app = AppState::from_ref(state);
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let ip = peer.map(|p| client_ip(p, &parts.headers, &app.config.trusted_proxies));
+        let header_text = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let user_agent = header_text("user-agent").map(|ua| ua.chars().take(256).collect());
+        Ok(Client(ClientInfo { ip: ip.map(|i| i.to_string()), user_agent, request_id: header_text("x-request-id") }))
+    }
+}
+
+/// The client's IP: the socket peer, unless the peer is a trusted proxy, in which case the
+/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    let hops: Vec<IpAddr> = forwarded.flat_map(|v| v.split(',')).filter_map(|s| s.trim().parse().ok()).collect();
+    hops.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "1.2.3.4".parse().unwrap());
+        let peer: IpAddr = "9.9.9.9".parse().unwrap();
+        assert_eq!(client_ip(peer, &h, &[]), peer);
+    }
+
+    #[test]
+    fn a_trusted_proxy_passes_on_the_right_most_untrusted_hop() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "6.6.6.6, 1.2.3.4, 10.0.0.2".parse().unwrap());
+        let proxies: Vec<IpAddr> = vec!["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
+        assert_eq!(client_ip("10.0.0.1".parse().unwrap(), &h, &proxies), "1.2.3.4".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn bearer_tokens_need_the_scheme_and_a_value() {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
+        assert_eq!(bearer_token(&h), Some("abc"));
+        h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert_eq!(bearer_token(&h), None);
+        h.insert(header::AUTHORIZATION, "Bearer ".parse().unwrap());
+        assert_eq!(bearer_token(&h), None);
+    }
+}

@@ -1,0 +1,6 @@
+//! Routers per feature; each handler is small and documented for OpenAPI.
+
+pub mod account;
+pub mod meta;
+pub mod sessions;
+pub mod tokens;
