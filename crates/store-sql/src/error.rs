@@ -48,6 +48,20 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
 pub(crate) fn migrate_err(e: sqlx::migrate::MigrateError) -> StoreError {
     match e {
         sqlx::migrate::MigrateError::Execute(inner) => db_err(inner),
+        sqlx::migrate::MigrateError::ExecuteMigration(inner, version) => match db_err(inner) {
+            StoreError::Backend(m) => StoreError::Backend(format!("migration {version}: {m}")),
+            other => other,
+        },
         other => StoreError::Backend(other.to_string()),
     }
+}
+
+/// Whether SQLite answered `SQLITE_BUSY` or `SQLITE_LOCKED` without waiting (it does so
+/// when waiting could deadlock, e.g. two connections switching a new file to WAL at once).
+pub(crate) fn is_sqlite_busy(e: &sqlx::Error) -> bool {
+    let code = match e {
+        sqlx::Error::Database(db) => db.code().and_then(|c| c.parse::<i64>().ok()),
+        _ => None,
+    };
+    code.is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }

@@ -60,3 +60,16 @@ async fn an_unopenable_database_is_an_error_not_a_panic() {
     );
     assert!(SqliteStore::connect(&url).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_migrating_one_new_file_at_once_both_succeed() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("shared.db").display());
+        let (a, b) = tokio::join!(SqliteStore::connect(&url), SqliteStore::connect(&url));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
+        ra.expect("first instance migrates");
+        rb.expect("second instance migrates");
+    }
+}

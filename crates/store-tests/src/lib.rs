@@ -19,6 +19,8 @@
 //! Every case gets its own empty store, so cases may count rows (queued mail, sessions).
 //! Times are whole milliseconds ([`helpers::now`]): the coarsest precision among backends.
 
+#![warn(missing_docs)]
+
 pub mod cases;
 pub mod helpers;
 
@@ -130,6 +132,7 @@ macro_rules! store_contract_tests {
             retire_signing_keys_except_retires_only_older_unretired_keys,
             // schema and health
             migrating_twice_is_harmless,
+            concurrent_migrations_all_succeed,
             ping_succeeds_and_the_backend_has_a_name,
         }
     };

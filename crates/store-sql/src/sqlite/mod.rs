@@ -13,7 +13,7 @@ mod tokens;
 mod users;
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use authgate_core::store::{Store, StoreResult};
@@ -22,7 +22,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
-use crate::error::{db_err, migrate_err};
+use crate::error::{db_err, is_sqlite_busy, migrate_err};
 
 /// How long a connection waits for the write lock before giving up with `Unavailable`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -104,8 +104,19 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new().max_connections(options.max_connections.max(1))
         };
-        let pool = pool.connect_with(connect).await.map_err(db_err)?;
-        Ok(SqliteStore { pool })
+        // Opening a new file switches it to WAL, which needs a moment of exclusive access; a
+        // second process doing the same at that instant is told "busy" at once, so retry.
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match pool.clone().connect_with(connect.clone()).await {
+                Ok(pool) => return Ok(SqliteStore { pool }),
+                Err(e) if is_sqlite_busy(&e) && Instant::now() < deadline => {
+                    tracing::debug!("database busy while opening; retrying");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(e) => return Err(db_err(e)),
+            }
+        }
     }
 
     /// Opens a write transaction holding SQLite's write lock from its first statement.
@@ -121,7 +132,11 @@ impl SqliteStore {
 impl Store for SqliteStore {
     #[tracing::instrument(skip_all)]
     async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR.run(&self.pool).await.map_err(migrate_err)
+        // Under the write lock from the first statement, so instances starting together take
+        // turns: the first applies the migrations, the others find them applied.
+        let mut tx = self.begin_write().await?;
+        MIGRATOR.run_direct(&mut *tx).await.map_err(migrate_err)?;
+        tx.commit().await.map_err(db_err)
     }
 
     #[tracing::instrument(skip_all)]

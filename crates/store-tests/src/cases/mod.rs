@@ -3,6 +3,7 @@
 
 mod keys;
 mod mail;
+mod rotation;
 mod schema;
 mod sessions;
 mod tokens;
@@ -10,6 +11,7 @@ mod users;
 
 pub use keys::*;
 pub use mail::*;
+pub use rotation::*;
 pub use schema::*;
 pub use sessions::*;
 pub use tokens::*;

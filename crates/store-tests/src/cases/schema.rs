@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use authgate_core::Store;
 
-use crate::helpers::insert_user;
+use crate::helpers::{insert_user, race};
 
 /// Migrating an up-to-date store changes nothing and loses nothing.
 pub async fn migrating_twice_is_harmless(store: Arc<dyn Store>) {
@@ -18,4 +18,11 @@ pub async fn migrating_twice_is_harmless(store: Arc<dyn Store>) {
 pub async fn ping_succeeds_and_the_backend_has_a_name(store: Arc<dyn Store>) {
     store.ping().await.expect("ping");
     assert!(["sqlite", "postgres", "mongodb"].contains(&store.backend_name()));
+}
+
+/// Instances starting together may all migrate at once: every one succeeds.
+pub async fn concurrent_migrations_all_succeed(store: Arc<dyn Store>) {
+    let results = race(&store, 4, |store, _| async move { store.migrate().await }).await;
+    assert!(results.iter().all(Result::is_ok), "results: {results:?}");
+    store.ping().await.expect("ping after migrating");
 }

@@ -1,0 +1,192 @@
+//! Refresh tokens: look-up and atomic rotation.
+
+use std::sync::Arc;
+
+use authgate_core::store::Rotation;
+use authgate_core::Store;
+use chrono::Duration;
+
+use crate::helpers::{insert_user, new_session, now, open_session, race, token_hash};
+
+/// A refresh token is found by its hash with its session's owner, key and state.
+pub async fn find_refresh_token_returns_the_token_with_its_session_state(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let (new, hash) = new_session(&user, now(), Duration::days(30));
+    store.create_session(&new).await.unwrap();
+
+    let found = store
+        .find_refresh_token(&hash)
+        .await
+        .unwrap()
+        .expect("token found");
+    assert_eq!(found.session_id, new.session.id);
+    assert_eq!(found.user_id, user);
+    assert_eq!(found.rotated_at, None);
+    assert_eq!(found.rotation_key, new.rotation_key);
+    assert_eq!(found.session_revoked_at, None);
+    assert_eq!(found.session_expires_at, new.session.expires_at);
+
+    assert!(store
+        .find_refresh_token(&token_hash())
+        .await
+        .unwrap()
+        .is_none());
+}
+
+/// Rotation retires the old token, makes the new one current and renews the session.
+pub async fn rotating_the_current_token_succeeds_and_renews_the_session(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let start = now();
+    let (sid, old) = open_session(&*store, &user, start, Duration::days(1)).await;
+    let (at, new_expiry, new) = (
+        start + Duration::hours(1),
+        start + Duration::days(2),
+        token_hash(),
+    );
+
+    let outcome = store
+        .rotate_refresh_token(&sid, &old, &new, at, new_expiry)
+        .await
+        .unwrap();
+    assert_eq!(outcome, Rotation::Rotated);
+
+    let old_record = store.find_refresh_token(&old).await.unwrap().unwrap();
+    assert_eq!(old_record.rotated_at, Some(at));
+    let new_record = store
+        .find_refresh_token(&new)
+        .await
+        .unwrap()
+        .expect("successor stored");
+    assert_eq!(
+        (new_record.session_id.clone(), new_record.rotated_at),
+        (sid.clone(), None)
+    );
+    assert_eq!(new_record.session_expires_at, new_expiry);
+
+    let session = store.list_sessions(&user, at).await.unwrap().pop().unwrap();
+    assert_eq!(
+        (session.last_used_at, session.expires_at, session.created_at),
+        (at, new_expiry, start)
+    );
+
+    let again = store
+        .rotate_refresh_token(&sid, &old, &token_hash(), at, new_expiry)
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        Rotation::NotCurrent,
+        "a rotated token cannot rotate again"
+    );
+    let next = store
+        .rotate_refresh_token(&sid, &new, &token_hash(), at, new_expiry)
+        .await
+        .unwrap();
+    assert_eq!(next, Rotation::Rotated, "the successor is current");
+}
+
+/// Of 20 simultaneous rotations of one token (all computing the same successor), one wins.
+pub async fn concurrent_rotations_of_one_token_have_exactly_one_winner(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let start = now();
+    let (sid, old) = open_session(&*store, &user, start, Duration::days(1)).await;
+    let new = token_hash();
+    let results = race(&store, 20, |store, _| {
+        let sid = sid.clone();
+        async move {
+            store
+                .rotate_refresh_token(&sid, &old, &new, start, start + Duration::days(2))
+                .await
+        }
+    })
+    .await;
+    let rotated = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Rotation::Rotated)))
+        .count();
+    let not_current = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Rotation::NotCurrent)))
+        .count();
+    assert_eq!((rotated, not_current), (1, 19), "results: {results:?}");
+    assert_eq!(
+        store
+            .find_refresh_token(&new)
+            .await
+            .unwrap()
+            .unwrap()
+            .rotated_at,
+        None
+    );
+}
+
+/// A revoked session's current token does not rotate.
+pub async fn rotation_is_refused_for_a_revoked_session(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let start = now();
+    let (sid, old) = open_session(&*store, &user, start, Duration::days(1)).await;
+    assert!(store.revoke_session(&user, &sid, start).await.unwrap());
+    let new = token_hash();
+    let outcome = store
+        .rotate_refresh_token(&sid, &old, &new, start, start + Duration::days(2))
+        .await
+        .unwrap();
+    assert_eq!(outcome, Rotation::NotCurrent);
+    assert!(store.find_refresh_token(&new).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .find_refresh_token(&old)
+            .await
+            .unwrap()
+            .unwrap()
+            .rotated_at,
+        None
+    );
+}
+
+/// An expired session's current token does not rotate, even with a later expiry offered.
+pub async fn rotation_is_refused_for_an_expired_session(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let start = now() - Duration::days(2);
+    let (sid, old) = open_session(&*store, &user, start, Duration::days(1)).await;
+    let at = now();
+    let outcome = store
+        .rotate_refresh_token(&sid, &old, &token_hash(), at, at + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(outcome, Rotation::NotCurrent);
+    let exactly_at_expiry = start + Duration::days(1);
+    let outcome = store
+        .rotate_refresh_token(
+            &sid,
+            &old,
+            &token_hash(),
+            exactly_at_expiry,
+            at + Duration::days(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        Rotation::NotCurrent,
+        "a session is dead at its expiry instant"
+    );
+}
+
+/// A token rotates only within its own session.
+pub async fn rotation_is_refused_when_the_token_belongs_to_another_session(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let start = now();
+    let (_, token_of_a) = open_session(&*store, &user, start, Duration::days(1)).await;
+    let (b, _) = open_session(&*store, &user, start, Duration::days(1)).await;
+    let outcome = store
+        .rotate_refresh_token(
+            &b,
+            &token_of_a,
+            &token_hash(),
+            start,
+            start + Duration::days(2),
+        )
+        .await;
+    assert_eq!(outcome.unwrap(), Rotation::NotCurrent);
+}
