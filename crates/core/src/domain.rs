@@ -99,7 +99,10 @@ impl Email {
 
     /// The part before the `@`, lower-cased (used by the password policy).
     pub fn local_part(&self) -> String {
-        self.0.rsplit_once('@').map(|(l, _)| l.to_lowercase()).unwrap_or_default()
+        self.0
+            .rsplit_once('@')
+            .map(|(l, _)| l.to_lowercase())
+            .unwrap_or_default()
     }
 }
 
@@ -110,7 +113,9 @@ fn valid_local_part(local: &str) -> bool {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local.chars().all(|c| !c.is_whitespace() && !c.is_control() && !FORBIDDEN.contains(&c))
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !FORBIDDEN.contains(&c))
 }
 
 fn valid_domain(domain: &str) -> bool {
@@ -118,7 +123,9 @@ fn valid_domain(domain: &str) -> bool {
     domain.len() <= 253
         && labels.len() >= 2
         && labels.iter().all(|l| valid_domain_label(l))
-        && labels.last().is_some_and(|tld| tld.chars().count() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()))
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().count() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn valid_domain_label(label: &str) -> bool {
@@ -152,7 +159,9 @@ impl Username {
             return Err("must be 3 to 32 characters");
         }
         let first_ok = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-        let all_ok = s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        let all_ok = s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
         if !first_ok || !all_ok {
             return Err("may contain only letters, digits, '_', '.' and '-', and must start with a letter or digit");
         }
@@ -220,7 +229,8 @@ impl Role {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let s = raw.trim();
         let ok = (1..=32).contains(&s.len())
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
         if ok {
             Ok(Role(s.to_owned()))
         } else {
@@ -336,8 +346,22 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["", "a", "a@", "@b.com", "a@b", "a@@b.com", "a b@c.com", "a@b..com", ".a@b.com",
-            "a@-b.com", "a@b.c", "a\u{0}@b.com", "a@b.123", "<a>@b.com"] {
+        for bad in [
+            "",
+            "a",
+            "a@",
+            "@b.com",
+            "a@b",
+            "a@@b.com",
+            "a b@c.com",
+            "a@b..com",
+            ".a@b.com",
+            "a@-b.com",
+            "a@b.c",
+            "a\u{0}@b.com",
+            "a@b.123",
+            "<a>@b.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -352,7 +376,10 @@ mod tests {
     fn names_refuse_control_and_bidi_characters() {
         assert!(PersonName::parse("Ada\u{202E}ecalovl").is_err());
         assert!(PersonName::parse("Ada\nLovelace").is_err());
-        assert_eq!(PersonName::parse("  Zoë O'Brien ").unwrap().as_str(), "Zoë O'Brien");
+        assert_eq!(
+            PersonName::parse("  Zoë O'Brien ").unwrap().as_str(),
+            "Zoë O'Brien"
+        );
         assert!(PersonName::parse(&"x".repeat(101)).is_err());
     }
 

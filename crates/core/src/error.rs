@@ -100,7 +100,10 @@ impl AuthError {
     pub fn field(field: &str, problem: impl Into<String>) -> Self {
         let mut details = ValidationDetails::new();
         details.insert(field.to_owned(), vec![problem.into()]);
-        AuthError::Validation { message: "Validation failed".into(), details }
+        AuthError::Validation {
+            message: "Validation failed".into(),
+            details,
+        }
     }
 }
 

@@ -34,7 +34,11 @@ pub struct HashParams {
 impl Default for HashParams {
     /// OWASP's argon2id recommendation: m = 19 MiB, t = 2, p = 1.
     fn default() -> Self {
-        HashParams { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+        HashParams {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
@@ -60,9 +64,18 @@ pub struct PasswordHasher {
 impl PasswordHasher {
     /// A hasher running at most `concurrency` hashes at once, refusing callers once
     /// `max_queue` are already waiting.
-    pub fn new(params: HashParams, concurrency: usize, max_queue: usize) -> Result<Self, AuthError> {
-        let p = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
-            .map_err(|e| AuthError::Internal(format!("argon2 parameters: {e}")))?;
+    pub fn new(
+        params: HashParams,
+        concurrency: usize,
+        max_queue: usize,
+    ) -> Result<Self, AuthError> {
+        let p = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| AuthError::Internal(format!("argon2 parameters: {e}")))?;
         Ok(PasswordHasher {
             argon: Arc::new(Argon2::new(Algorithm::Argon2id, Version::V0x13, p)),
             params,
@@ -88,23 +101,34 @@ impl PasswordHasher {
         let pw = normalize(password.expose_secret());
         self.run(move || {
             let salt = SaltString::generate(&mut rand::rngs::OsRng);
-            argon.hash_password(pw.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+            argon
+                .hash_password(pw.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| e.to_string())
         })
         .await
     }
 
     /// Verifies a password against a stored argon2 or bcrypt hash.
-    pub async fn verify(&self, password: &SecretString, stored: &str) -> Result<Verified, AuthError> {
+    pub async fn verify(
+        &self,
+        password: &SecretString,
+        stored: &str,
+    ) -> Result<Verified, AuthError> {
         let argon = self.argon.clone();
         let params = self.params;
         let raw = password.expose_secret().to_owned();
         let stored = stored.to_owned();
-        self.run(move || Ok(verify_blocking(&argon, params, &raw, &stored))).await
+        self.run(move || Ok(verify_blocking(&argon, params, &raw, &stored)))
+            .await
     }
 
     /// Spends the same time as a real verification, for unknown accounts. Always fails.
     pub async fn verify_dummy(&self, password: &SecretString) -> Result<Verified, AuthError> {
-        self.verify(password, DUMMY_HASH).await.map(|_| Verified { ok: false, needs_rehash: false })
+        self.verify(password, DUMMY_HASH).await.map(|_| Verified {
+            ok: false,
+            needs_rehash: false,
+        })
     }
 
     async fn run<T: Send + 'static>(
@@ -112,7 +136,12 @@ impl PasswordHasher {
         work: impl FnOnce() -> Result<T, String> + Send + 'static,
     ) -> Result<T, AuthError> {
         let _waiting = WaitGuard::enter(&self.waiting, self.max_queue)?;
-        let permit = self.permits.clone().acquire_owned().await.map_err(|_| AuthError::Overloaded)?;
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| AuthError::Overloaded)?;
         drop(_waiting);
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
@@ -128,17 +157,30 @@ impl PasswordHasher {
 fn verify_blocking(argon: &Argon2<'_>, params: HashParams, raw: &str, stored: &str) -> Verified {
     if stored.starts_with("$2") {
         let ok = bcrypt::verify(raw, stored).unwrap_or(false);
-        return Verified { ok, needs_rehash: ok };
+        return Verified {
+            ok,
+            needs_rehash: ok,
+        };
     }
     let Ok(parsed) = PasswordHash::new(stored) else {
-        return Verified { ok: false, needs_rehash: false };
+        return Verified {
+            ok: false,
+            needs_rehash: false,
+        };
     };
-    let ok = argon.verify_password(normalize(raw).as_bytes(), &parsed).is_ok();
+    let ok = argon
+        .verify_password(normalize(raw).as_bytes(), &parsed)
+        .is_ok();
     let current = Params::try_from(&parsed).map(|p| {
-        p.m_cost() == params.memory_kib && p.t_cost() == params.iterations && p.p_cost() == params.parallelism
+        p.m_cost() == params.memory_kib
+            && p.t_cost() == params.iterations
+            && p.p_cost() == params.parallelism
     });
     let same_alg = parsed.algorithm.as_str() == "argon2id";
-    Verified { ok, needs_rehash: ok && !(same_alg && current.unwrap_or(false)) }
+    Verified {
+        ok,
+        needs_rehash: ok && !(same_alg && current.unwrap_or(false)),
+    }
 }
 
 /// Counts a caller as waiting for a slot while it lives.
@@ -177,8 +219,18 @@ mod tests {
         let h = hasher();
         let stored = h.hash(&secret("Correct7Horse")).await.unwrap();
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(h.verify(&secret("Correct7Horse"), &stored).await.unwrap().ok);
-        assert!(!h.verify(&secret("Correct7Horsf"), &stored).await.unwrap().ok);
+        assert!(
+            h.verify(&secret("Correct7Horse"), &stored)
+                .await
+                .unwrap()
+                .ok
+        );
+        assert!(
+            !h.verify(&secret("Correct7Horsf"), &stored)
+                .await
+                .unwrap()
+                .ok
+        );
     }
 
     #[tokio::test]
@@ -186,7 +238,12 @@ mod tests {
         let h = hasher();
         let base = "A1a".repeat(30);
         let stored = h.hash(&secret(&format!("{base}x"))).await.unwrap();
-        assert!(!h.verify(&secret(&format!("{base}y")), &stored).await.unwrap().ok);
+        assert!(
+            !h.verify(&secret(&format!("{base}y")), &stored)
+                .await
+                .unwrap()
+                .ok
+        );
     }
 
     #[tokio::test]
@@ -194,15 +251,36 @@ mod tests {
         let h = hasher();
         let stored = bcrypt::hash("Asd@36766", 4).unwrap();
         let v = h.verify(&secret("Asd@36766"), &stored).await.unwrap();
-        assert_eq!(v, Verified { ok: true, needs_rehash: true });
+        assert_eq!(
+            v,
+            Verified {
+                ok: true,
+                needs_rehash: true
+            }
+        );
         assert!(!h.verify(&secret("wrong"), &stored).await.unwrap().ok);
     }
 
     #[tokio::test]
     async fn hashes_with_old_parameters_ask_for_a_rehash() {
-        let weak = PasswordHasher::new(HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 }, 1, 8).unwrap();
+        let weak = PasswordHasher::new(
+            HashParams {
+                memory_kib: 1024,
+                iterations: 1,
+                parallelism: 1,
+            },
+            1,
+            8,
+        )
+        .unwrap();
         let stored = weak.hash(&secret("Correct7Horse")).await.unwrap();
-        assert!(hasher().verify(&secret("Correct7Horse"), &stored).await.unwrap().needs_rehash);
+        assert!(
+            hasher()
+                .verify(&secret("Correct7Horse"), &stored)
+                .await
+                .unwrap()
+                .needs_rehash
+        );
     }
 
     #[tokio::test]
@@ -213,6 +291,9 @@ mod tests {
     #[tokio::test]
     async fn a_full_queue_refuses_instead_of_growing() {
         let h = PasswordHasher::new(HashParams::default(), 1, 0).unwrap();
-        assert!(matches!(h.hash(&secret("Correct7Horse")).await, Err(AuthError::Overloaded)));
+        assert!(matches!(
+            h.hash(&secret("Correct7Horse")).await,
+            Err(AuthError::Overloaded)
+        ));
     }
 }

@@ -14,12 +14,23 @@ use crate::tokens::{generate_ed25519_key, TokenSigner};
 ///
 /// Two instances starting at once may both create a key; both keys are stored, both are
 /// published, and the newest signs, so tokens from either verify everywhere.
-pub async fn load_signer(store: &dyn Store, config: &AuthConfig, hs256_secret: Option<&SecretString>) -> Result<TokenSigner, AuthError> {
+pub async fn load_signer(
+    store: &dyn Store,
+    config: &AuthConfig,
+    hs256_secret: Option<&SecretString>,
+) -> Result<TokenSigner, AuthError> {
     if let Some(secret) = hs256_secret {
-        return Ok(TokenSigner::hs256(secret.expose_secret().as_bytes(), &config.public_url, &config.audience));
+        return Ok(TokenSigner::hs256(
+            secret.expose_secret().as_bytes(),
+            &config.public_url,
+            &config.audience,
+        ));
     }
     let mut keys = store.signing_keys().await?;
-    if !keys.iter().any(|k| k.algorithm == "EdDSA" && k.retired_at.is_none()) {
+    if !keys
+        .iter()
+        .any(|k| k.algorithm == "EdDSA" && k.retired_at.is_none())
+    {
         let key = generate_ed25519_key(Utc::now())?;
         match store.insert_signing_key(&key).await {
             Ok(()) | Err(StoreError::Conflict { .. }) => {}
@@ -28,7 +39,13 @@ pub async fn load_signer(store: &dyn Store, config: &AuthConfig, hs256_secret: O
         tracing::info!(kid = %key.kid, "generated a new Ed25519 signing key");
         keys = store.signing_keys().await?;
     }
-    TokenSigner::ed25519(&keys, &config.public_url, &config.audience, Utc::now(), publish_window(config))
+    TokenSigner::ed25519(
+        &keys,
+        &config.public_url,
+        &config.audience,
+        Utc::now(),
+        publish_window(config),
+    )
 }
 
 /// Generates a new signing key and retires the others; they stay published until every
@@ -36,7 +53,9 @@ pub async fn load_signer(store: &dyn Store, config: &AuthConfig, hs256_secret: O
 pub async fn rotate_signing_key(store: &dyn Store) -> Result<String, AuthError> {
     let key = generate_ed25519_key(Utc::now())?;
     store.insert_signing_key(&key).await?;
-    store.retire_signing_keys_except(&key.kid, Utc::now()).await?;
+    store
+        .retire_signing_keys_except(&key.kid, Utc::now())
+        .await?;
     Ok(key.kid)
 }
 

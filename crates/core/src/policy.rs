@@ -11,7 +11,11 @@ const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
 fn common_passwords() -> &'static HashSet<&'static str> {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
     SET.get_or_init(|| {
-        COMMON_PASSWORDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
+        COMMON_PASSWORDS
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
     })
 }
 
@@ -45,7 +49,11 @@ pub struct PasswordPolicy {
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        PasswordPolicy { mode: PolicyMode::Classic, min_chars: 8, max_chars: 128 }
+        PasswordPolicy {
+            mode: PolicyMode::Classic,
+            min_chars: 8,
+            max_chars: 128,
+        }
     }
 }
 
@@ -59,7 +67,10 @@ impl PasswordPolicy {
     /// Returns every problem found, as sentences.
     pub fn check(&self, password: &str, email_local: Option<&str>) -> Result<(), Vec<String>> {
         if password.len() > MAX_PASSWORD_BYTES {
-            return Err(vec![format!("must be at most {} characters", self.max_chars)]);
+            return Err(vec![format!(
+                "must be at most {} characters",
+                self.max_chars
+            )]);
         }
         let normalized = normalize(password);
         let chars = normalized.chars().count();
@@ -116,7 +127,9 @@ mod tests {
 
     #[test]
     fn classic_policy_names_each_missing_class() {
-        let errs = PasswordPolicy::default().check("abcdefghij", None).unwrap_err();
+        let errs = PasswordPolicy::default()
+            .check("abcdefghij", None)
+            .unwrap_err();
         assert!(errs.iter().any(|e| e.contains("upper-case")));
         assert!(errs.iter().any(|e| e.contains("digit")));
         assert!(!errs.iter().any(|e| e.contains("lower-case")));
@@ -138,7 +151,10 @@ mod tests {
 
     #[test]
     fn nist_mode_needs_only_length_and_not_common() {
-        let p = PasswordPolicy { mode: PolicyMode::Nist, ..Default::default() };
+        let p = PasswordPolicy {
+            mode: PolicyMode::Nist,
+            ..Default::default()
+        };
         assert!(p.check("correct horse battery staple", None).is_ok());
         assert!(p.check("password", None).is_err());
     }
@@ -152,7 +168,9 @@ mod tests {
 
     #[test]
     fn an_enormous_password_is_refused_without_normalizing_it() {
-        assert!(PasswordPolicy::default().check(&"A1a".repeat(100_000), None).is_err());
+        assert!(PasswordPolicy::default()
+            .check(&"A1a".repeat(100_000), None)
+            .is_err());
     }
 
     proptest! {

@@ -31,7 +31,10 @@ impl OpaqueToken {
     /// Wraps a value a client presented. Returns `None` for anything that cannot be one of
     /// ours (wrong length or alphabet), so garbage never reaches the store.
     pub fn from_client(raw: &str) -> Option<Self> {
-        let ok = raw.len() == 43 && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let ok = raw.len() == 43
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         ok.then(|| OpaqueToken(raw.to_owned()))
     }
 
@@ -39,7 +42,8 @@ impl OpaqueToken {
     /// session's rotation key. Deterministic, so concurrent refreshes with one token all
     /// compute the same successor; unpredictable without both the token and the key.
     pub fn successor(&self, rotation_key: &[u8]) -> Self {
-        let mut mac = Hmac::<Sha256>::new_from_slice(rotation_key).expect("HMAC accepts any key length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(rotation_key).expect("HMAC accepts any key length");
         mac.update(self.0.as_bytes());
         OpaqueToken(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }

@@ -29,7 +29,10 @@ pub trait UserStore: Send + Sync {
     /// The user with this lower-cased email.
     async fn find_user_by_email(&self, email_normalized: &str) -> StoreResult<Option<UserRecord>>;
     /// The user with this lower-cased username.
-    async fn find_user_by_username(&self, username_normalized: &str) -> StoreResult<Option<UserRecord>>;
+    async fn find_user_by_username(
+        &self,
+        username_normalized: &str,
+    ) -> StoreResult<Option<UserRecord>>;
     /// Replaces the password hash (rehash on login, change, reset). `NotFound` if no such user.
     async fn set_password_hash(&self, id: &UserId, password_hash: &str) -> StoreResult<()>;
     /// Marks the email verified. `NotFound` if no such user.
@@ -83,7 +86,8 @@ pub trait SessionStore: Send + Sync {
     async fn create_session(&self, new: &NewSession) -> StoreResult<()>;
 
     /// The refresh token with this hash, current or rotated, with its session's state.
-    async fn find_refresh_token(&self, hash: &TokenHash) -> StoreResult<Option<RefreshTokenRecord>>;
+    async fn find_refresh_token(&self, hash: &TokenHash)
+        -> StoreResult<Option<RefreshTokenRecord>>;
 
     /// Atomically: if `old` is the current token of a live session (not rotated, session not
     /// revoked, `expires_at > now`), mark it rotated at `now`, store `new` as the current
@@ -100,14 +104,27 @@ pub trait SessionStore: Send + Sync {
 
     /// The owner of the session if it is live (not revoked, `expires_at > now`). This is on
     /// every authenticated request: a primary-key look-up.
-    async fn live_session_owner(&self, id: &SessionId, now: DateTime<Utc>) -> StoreResult<Option<UserId>>;
+    async fn live_session_owner(
+        &self,
+        id: &SessionId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserId>>;
 
     /// The user's live sessions, newest first.
-    async fn list_sessions(&self, user_id: &UserId, now: DateTime<Utc>) -> StoreResult<Vec<Session>>;
+    async fn list_sessions(
+        &self,
+        user_id: &UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Session>>;
 
     /// Revokes one live session of this user. `false` if it does not exist, is not theirs,
     /// or was already revoked or expired.
-    async fn revoke_session(&self, user_id: &UserId, id: &SessionId, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn revoke_session(
+        &self,
+        user_id: &UserId,
+        id: &SessionId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 
     /// Revokes every live session of the user; returns how many were revoked.
     async fn revoke_all_sessions(&self, user_id: &UserId, now: DateTime<Utc>) -> StoreResult<u64>;
@@ -201,14 +218,38 @@ pub struct QueuedMail {
 pub trait OneTimeTokenStore: Send + Sync {
     /// Stores the token and queues `mail`, in one transaction. When `supersede` is true, the
     /// user's earlier unused tokens of the same purpose are invalidated in that transaction.
-    async fn create_one_time_token(&self, token: &NewOneTimeToken, mail: &OutgoingMail, supersede: bool) -> StoreResult<()>;
+    async fn create_one_time_token(
+        &self,
+        token: &NewOneTimeToken,
+        mail: &OutgoingMail,
+        supersede: bool,
+    ) -> StoreResult<()>;
+
+    /// The live token with this hash and purpose (unused, `expires_at > now`), without
+    /// using it: lets a flow check its other inputs before spending the token.
+    async fn find_one_time_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ConsumedToken>>;
 
     /// Atomically marks the token used if it exists, has this purpose, is unused and
     /// `expires_at > now`. Of two concurrent calls, at most one gets `Some`.
-    async fn consume_one_time_token(&self, hash: &TokenHash, purpose: TokenPurpose, now: DateTime<Utc>) -> StoreResult<Option<ConsumedToken>>;
+    async fn consume_one_time_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ConsumedToken>>;
 
     /// Invalidates every unused token of this user and purpose.
-    async fn invalidate_one_time_tokens(&self, user_id: &UserId, purpose: TokenPurpose, now: DateTime<Utc>) -> StoreResult<u64>;
+    async fn invalidate_one_time_tokens(
+        &self,
+        user_id: &UserId,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
 }
 
 /// The durable outgoing mail queue.
@@ -219,11 +260,21 @@ pub trait MailQueue: Send + Sync {
     /// Claims up to `limit` mails due at `now`: each claimed mail's next attempt moves to
     /// `lease_until` and its attempt count goes up by one, atomically, so two workers never
     /// claim the same mail at once and a worker that dies releases it when the lease ends.
-    async fn claim_due_mail(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: u32) -> StoreResult<Vec<QueuedMail>>;
+    async fn claim_due_mail(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<QueuedMail>>;
     /// Removes a delivered mail from the queue.
     async fn mark_mail_sent(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()>;
     /// Records a failed attempt; the mail is retried at `retry_at`.
-    async fn mark_mail_failed(&self, id: &str, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()>;
+    async fn mark_mail_failed(
+        &self,
+        id: &str,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Mails waiting to be sent.
     async fn mail_queue_depth(&self) -> StoreResult<u64>;
 }
@@ -270,7 +321,9 @@ pub trait KeyStore: Send + Sync {
 
 /// A backend: every store trait, plus schema management and a health check.
 #[async_trait]
-pub trait Store: UserStore + SessionStore + OneTimeTokenStore + MailQueue + KeyStore + Send + Sync + 'static {
+pub trait Store:
+    UserStore + SessionStore + OneTimeTokenStore + MailQueue + KeyStore + Send + Sync + 'static
+{
     /// Creates or upgrades the schema (idempotent; safe when several instances start at once).
     async fn migrate(&self) -> StoreResult<()>;
     /// Succeeds when the store answers a trivial query.

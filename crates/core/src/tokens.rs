@@ -55,10 +55,15 @@ pub struct Principal {
 /// Generates a fresh Ed25519 key pair for storage.
 pub fn generate_ed25519_key(now: DateTime<Utc>) -> Result<StoredKey, AuthError> {
     let signing = SigningKey::generate(&mut rand::rngs::OsRng);
-    let der = signing.to_pkcs8_der().map_err(|e| AuthError::Internal(format!("pkcs8: {e}")))?;
+    let der = signing
+        .to_pkcs8_der()
+        .map_err(|e| AuthError::Internal(format!("pkcs8: {e}")))?;
     let public_key = signing.verifying_key().to_bytes().to_vec();
     Ok(StoredKey {
-        kid: format!("ed25519-{}", &uuid::Uuid::now_v7().simple().to_string()[..16]),
+        kid: format!(
+            "ed25519-{}",
+            &uuid::Uuid::now_v7().simple().to_string()[..16]
+        ),
         algorithm: "EdDSA".into(),
         private_der: der.as_bytes().to_vec(),
         public_key,
@@ -108,13 +113,16 @@ impl TokenSigner {
             .ok_or_else(|| AuthError::Internal("no active signing key".into()))?;
         let published: Vec<&StoredKey> = keys
             .iter()
-            .filter(|k| k.algorithm == "EdDSA" && k.retired_at.is_none_or(|r| r + publish_for > now))
+            .filter(|k| {
+                k.algorithm == "EdDSA" && k.retired_at.is_none_or(|r| r + publish_for > now)
+            })
             .collect();
         let mut verifying = HashMap::new();
         let mut jwks = Vec::new();
         for k in &published {
             let x = URL_SAFE_NO_PAD.encode(&k.public_key);
-            let key = DecodingKey::from_ed_components(&x).map_err(|e| AuthError::Internal(format!("key {}: {e}", k.kid)))?;
+            let key = DecodingKey::from_ed_components(&x)
+                .map_err(|e| AuthError::Internal(format!("key {}: {e}", k.kid)))?;
             verifying.insert(k.kid.clone(), key);
             jwks.push(serde_json::json!({ "kty": "OKP", "crv": "Ed25519", "x": x, "kid": k.kid, "alg": "EdDSA", "use": "sig" }));
         }
@@ -143,7 +151,8 @@ impl TokenSigner {
     pub fn sign(&self, claims: &AccessClaims) -> Result<String, AuthError> {
         let mut header = Header::new(self.algorithm);
         header.kid = self.signing_kid.clone();
-        jsonwebtoken::encode(&header, claims, &self.signing_key).map_err(|e| AuthError::Internal(format!("sign: {e}")))
+        jsonwebtoken::encode(&header, claims, &self.signing_key)
+            .map_err(|e| AuthError::Internal(format!("sign: {e}")))
     }
 
     /// Verifies signature, algorithm, `exp`, `iss` and `aud`; returns the claims.
@@ -152,8 +161,11 @@ impl TokenSigner {
         let key = match &self.hmac_key {
             Some(k) => k,
             None => {
-                let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Unauthenticated("Invalid or expired access token"))?;
-                let kid = header.kid.ok_or(AuthError::Unauthenticated("Invalid or expired access token"))?;
+                let header = jsonwebtoken::decode_header(token)
+                    .map_err(|_| AuthError::Unauthenticated("Invalid or expired access token"))?;
+                let kid = header.kid.ok_or(AuthError::Unauthenticated(
+                    "Invalid or expired access token",
+                ))?;
                 self.verifying.get(&kid).ok_or(invalid)?
             }
         };
@@ -195,7 +207,14 @@ mod tests {
 
     fn ed_signer() -> TokenSigner {
         let key = generate_ed25519_key(Utc::now()).unwrap();
-        TokenSigner::ed25519(&[key], "http://localhost:8080", "authgate", Utc::now(), chrono::Duration::minutes(15)).unwrap()
+        TokenSigner::ed25519(
+            &[key],
+            "http://localhost:8080",
+            "authgate",
+            Utc::now(),
+            chrono::Duration::minutes(15),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -240,9 +259,17 @@ mod tests {
         let mut old = generate_ed25519_key(now - chrono::Duration::hours(2)).unwrap();
         old.retired_at = Some(now - chrono::Duration::hours(1));
         let new = generate_ed25519_key(now).unwrap();
-        let s = TokenSigner::ed25519(&[old.clone(), new.clone()], "i", "a", now, chrono::Duration::minutes(15)).unwrap();
+        let s = TokenSigner::ed25519(
+            &[old.clone(), new.clone()],
+            "i",
+            "a",
+            now,
+            chrono::Duration::minutes(15),
+        )
+        .unwrap();
         assert_eq!(s.jwks()["keys"].as_array().unwrap().len(), 1);
-        let s = TokenSigner::ed25519(&[old, new], "i", "a", now, chrono::Duration::hours(2)).unwrap();
+        let s =
+            TokenSigner::ed25519(&[old, new], "i", "a", now, chrono::Duration::hours(2)).unwrap();
         assert_eq!(s.jwks()["keys"].as_array().unwrap().len(), 2);
     }
 }

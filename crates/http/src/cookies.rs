@@ -57,8 +57,15 @@ pub fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
 pub fn check_origin(headers: &HeaderMap, config: &HttpConfig) -> Result<(), ApiError> {
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("").trim_end_matches('/');
-        let allowed = config.allowed_origins.iter().any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin));
-        return if allowed { Ok(()) } else { Err(ApiError::CsrfRejected) };
+        let allowed = config
+            .allowed_origins
+            .iter()
+            .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin));
+        return if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::CsrfRejected)
+        };
     }
     match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         None | Some("same-origin") | Some("none") => Ok(()),
@@ -71,7 +78,10 @@ mod tests {
     use super::*;
 
     fn config() -> HttpConfig {
-        HttpConfig { allowed_origins: vec!["https://app.example.com".into()], ..HttpConfig::default() }
+        HttpConfig {
+            allowed_origins: vec!["https://app.example.com".into()],
+            ..HttpConfig::default()
+        }
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -84,7 +94,11 @@ mod tests {
 
     #[test]
     fn an_allowed_origin_passes_and_a_foreign_one_is_refused() {
-        assert!(check_origin(&headers(&[("origin", "https://app.example.com")]), &config()).is_ok());
+        assert!(check_origin(
+            &headers(&[("origin", "https://app.example.com")]),
+            &config()
+        )
+        .is_ok());
         assert!(check_origin(&headers(&[("origin", "https://evil.example")]), &config()).is_err());
         assert!(check_origin(&headers(&[("origin", "null")]), &config()).is_err());
     }
@@ -99,9 +113,23 @@ mod tests {
 
     #[test]
     fn the_cookie_is_http_only_lax_and_scoped_to_the_api() {
-        let v = set_refresh_cookie(&HttpConfig { cookie_secure: true, ..HttpConfig::default() }, "tok", 60);
+        let v = set_refresh_cookie(
+            &HttpConfig {
+                cookie_secure: true,
+                ..HttpConfig::default()
+            },
+            "tok",
+            60,
+        );
         let text = v.to_str().unwrap();
-        for part in ["refreshToken=tok", "HttpOnly", "SameSite=Lax", "Secure", "Path=/api/auth", "Max-Age=60"] {
+        for part in [
+            "refreshToken=tok",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+            "Path=/api/auth",
+            "Max-Age=60",
+        ] {
             assert!(text.contains(part), "{text} lacks {part}");
         }
     }

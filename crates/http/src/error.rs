@@ -59,15 +59,37 @@ impl ApiError {
         use StatusCode as S;
         match self {
             ApiError::Auth(e) => auth_status(e),
-            ApiError::MalformedJson(m) => (S::BAD_REQUEST, "malformed_json", format!("Malformed JSON body: {m}")),
-            ApiError::WrongShape { .. } => (S::BAD_REQUEST, "validation_error", "Validation failed".into()),
-            ApiError::UnsupportedMediaType => {
-                (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Request body must be application/json".into())
-            }
-            ApiError::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body is too large".into()),
-            ApiError::CsrfRejected => (S::FORBIDDEN, "csrf_rejected", "Request origin is not allowed".into()),
+            ApiError::MalformedJson(m) => (
+                S::BAD_REQUEST,
+                "malformed_json",
+                format!("Malformed JSON body: {m}"),
+            ),
+            ApiError::WrongShape { .. } => (
+                S::BAD_REQUEST,
+                "validation_error",
+                "Validation failed".into(),
+            ),
+            ApiError::UnsupportedMediaType => (
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Request body must be application/json".into(),
+            ),
+            ApiError::PayloadTooLarge => (
+                S::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Request body is too large".into(),
+            ),
+            ApiError::CsrfRejected => (
+                S::FORBIDDEN,
+                "csrf_rejected",
+                "Request origin is not allowed".into(),
+            ),
             ApiError::RouteNotFound => (S::NOT_FOUND, "not_found", "Not found".into()),
-            ApiError::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed".into()),
+            ApiError::MethodNotAllowed => (
+                S::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed".into(),
+            ),
         }
     }
 }
@@ -78,8 +100,16 @@ fn auth_status(e: &AuthError) -> (StatusCode, &'static str, String) {
     match e {
         AuthError::Validation { .. } => (S::BAD_REQUEST, "validation_error", msg),
         AuthError::InvalidCredentials => (S::UNAUTHORIZED, "invalid_credentials", msg),
-        AuthError::Conflict { field: "email" } => (S::CONFLICT, "email_taken", "Email is already registered".into()),
-        AuthError::Conflict { field: "username" } => (S::CONFLICT, "username_taken", "Username is already taken".into()),
+        AuthError::Conflict { field: "email" } => (
+            S::CONFLICT,
+            "email_taken",
+            "Email is already registered".into(),
+        ),
+        AuthError::Conflict { field: "username" } => (
+            S::CONFLICT,
+            "username_taken",
+            "Username is already taken".into(),
+        ),
         AuthError::Conflict { .. } => (S::CONFLICT, "conflict", msg),
         AuthError::RoleNotAllowed(_) => (S::FORBIDDEN, "role_not_allowed", msg),
         AuthError::AccountDisabled => (S::FORBIDDEN, "account_disabled", msg),
@@ -94,7 +124,11 @@ fn auth_status(e: &AuthError) -> (StatusCode, &'static str, String) {
         AuthError::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited", msg),
         AuthError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded", msg),
         AuthError::StoreUnavailable(_) => (S::SERVICE_UNAVAILABLE, "service_unavailable", msg),
-        AuthError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error".into()),
+        AuthError::Internal(_) => (
+            S::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal server error".into(),
+        ),
     }
 }
 
@@ -103,26 +137,42 @@ impl IntoResponse for ApiError {
         let (status, code, message) = self.status_code_message();
         match &self {
             ApiError::Auth(AuthError::Internal(cause)) => tracing::error!(%cause, "internal error"),
-            ApiError::Auth(AuthError::StoreUnavailable(cause)) => tracing::error!(%cause, "store unavailable"),
+            ApiError::Auth(AuthError::StoreUnavailable(cause)) => {
+                tracing::error!(%cause, "store unavailable")
+            }
             _ => tracing::debug!(code, %status, "request refused"),
         }
         let retry_after = match (&self, status) {
-            (ApiError::Auth(AuthError::RateLimited { retry_after_secs }), _) => Some((*retry_after_secs).max(1)),
+            (ApiError::Auth(AuthError::RateLimited { retry_after_secs }), _) => {
+                Some((*retry_after_secs).max(1))
+            }
             (ApiError::Auth(AuthError::Overloaded), _) => Some(1),
             (_, StatusCode::SERVICE_UNAVAILABLE) => Some(5),
             _ => None,
         };
         let details = match self {
             ApiError::Auth(AuthError::Validation { details, .. }) => Some(details),
-            ApiError::WrongShape { field, problem } => Some(BTreeMap::from([(field, vec![problem])])),
+            ApiError::WrongShape { field, problem } => {
+                Some(BTreeMap::from([(field, vec![problem])]))
+            }
             _ => None,
         };
-        let mut res = (status, Json(ErrorBody { message, code, details })).into_response();
+        let mut res = (
+            status,
+            Json(ErrorBody {
+                message,
+                code,
+                details,
+            }),
+        )
+            .into_response();
         if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if let Some(secs) = retry_after {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res
     }

@@ -62,8 +62,18 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
 }
 
 fn is_json_content_type(headers: &HeaderMap) -> bool {
-    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
@@ -73,11 +83,16 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let field = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data if field != "." => {
-                ApiError::WrongShape { field, problem: data_problem(&inner) }
+            serde_json::error::Category::Data if field != "." => ApiError::WrongShape {
+                field,
+                problem: data_problem(&inner),
+            },
+            serde_json::error::Category::Data => {
+                ApiError::MalformedJson("expected a JSON object".into())
             }
-            serde_json::error::Category::Data => ApiError::MalformedJson("expected a JSON object".into()),
-            _ => ApiError::MalformedJson(format!("line {} column {}", inner.line(), inner.column())),
+            _ => {
+                ApiError::MalformedJson(format!("line {} column {}", inner.line(), inner.column()))
+            }
         }
     })
 }
@@ -103,7 +118,9 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let app = AppState::from_ref(state);
-        let token = bearer_token(&parts.headers).ok_or(AuthError::Unauthenticated("Missing or malformed bearer token"))?;
+        let token = bearer_token(&parts.headers).ok_or(AuthError::Unauthenticated(
+            "Missing or malformed bearer token",
+        ))?;
         Ok(AuthUser(app.service.authenticate(token).await?))
     }
 }
@@ -127,11 +144,24 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let app = AppState::from_ref(state);
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
         let ip = peer.map(|p| client_ip(p, &parts.headers, &app.config.trusted_proxies));
-        let header_text = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header_text = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         let user_agent = header_text("user-agent").map(|ua| ua.chars().take(256).collect());
-        Ok(Client(ClientInfo { ip: ip.map(|i| i.to_string()), user_agent, request_id: header_text("x-request-id") }))
+        Ok(Client(ClientInfo {
+            ip: ip.map(|i| i.to_string()),
+            user_agent,
+            request_id: header_text("x-request-id"),
+        }))
     }
 }
 
@@ -141,9 +171,18 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAdd
     if !trusted.contains(&peer) {
         return peer;
     }
-    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
-    let hops: Vec<IpAddr> = forwarded.flat_map(|v| v.split(',')).filter_map(|s| s.trim().parse().ok()).collect();
-    hops.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let hops: Vec<IpAddr> = forwarded
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    hops.into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
 }
 
 #[cfg(test)]
@@ -161,9 +200,15 @@ mod tests {
     #[test]
     fn a_trusted_proxy_passes_on_the_right_most_untrusted_hop() {
         let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", "6.6.6.6, 1.2.3.4, 10.0.0.2".parse().unwrap());
+        h.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 1.2.3.4, 10.0.0.2".parse().unwrap(),
+        );
         let proxies: Vec<IpAddr> = vec!["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
-        assert_eq!(client_ip("10.0.0.1".parse().unwrap(), &h, &proxies), "1.2.3.4".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip("10.0.0.1".parse().unwrap(), &h, &proxies),
+            "1.2.3.4".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]

@@ -22,11 +22,17 @@ pub fn apply(router: Router) -> Router {
         (header::PRAGMA, "no-cache"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
     ];
     let mut router = router.layer(TraceLayer::new_for_http().make_span_with(request_span));
     for (name, value) in headers {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
     }
     router
         .layer(CatchPanicLayer::custom(panic_response))
@@ -38,17 +44,31 @@ pub fn apply(router: Router) -> Router {
 /// The span of one request: method, route template (never the raw path, which may hold a
 /// one-time token) and request id.
 fn request_span(req: &Request) -> tracing::Span {
-    let route = req.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str);
-    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("<unmatched>", MatchedPath::as_str);
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     tracing::info_span!("request", method = %req.method(), route, request_id = id)
 }
 
 /// A client-supplied request id is kept only if it is short and plain; otherwise a fresh
 /// one is made, so ids in logs can be trusted not to inject text.
 async fn drop_invalid_request_id(mut req: Request) -> Request {
-    let valid = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-        !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    });
+    let valid = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            !v.is_empty()
+                && v.len() <= 128
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        });
     if !valid {
         req.headers_mut().remove(REQUEST_ID);
     }
@@ -56,5 +76,8 @@ async fn drop_invalid_request_id(mut req: Request) -> Request {
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
-    ApiError::Auth(authgate_core::AuthError::Internal("handler panicked".into())).into_response()
+    ApiError::Auth(authgate_core::AuthError::Internal(
+        "handler panicked".into(),
+    ))
+    .into_response()
 }

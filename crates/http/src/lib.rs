@@ -54,11 +54,17 @@ fn api_router() -> OpenApiRouter<AppState> {
 /// headers, tracing).
 pub fn router(service: AuthService, config: HttpConfig) -> Router {
     let max_body = config.max_body_bytes;
-    let state = AppState { service, config: Arc::new(config) };
+    let state = AppState {
+        service,
+        config: Arc::new(config),
+    };
     let (routes, api) = api_router().split_for_parts();
     let api = Arc::new(api);
     let routes = routes
-        .route("/api/auth/openapi.json", get(move || async move { Json(api.as_ref().clone()) }))
+        .route(
+            "/api/auth/openapi.json",
+            get(move || async move { Json(api.as_ref().clone()) }),
+        )
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body))

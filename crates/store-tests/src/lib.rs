@@ -112,6 +112,7 @@ macro_rules! store_contract_tests {
             prune_sessions_deletes_dead_sessions_and_their_tokens_but_keeps_live_ones,
             // one-time tokens
             a_one_time_token_can_be_consumed_once,
+            finding_a_one_time_token_does_not_use_it,
             concurrent_consumptions_of_one_token_have_exactly_one_winner,
             an_expired_one_time_token_cannot_be_consumed,
             a_one_time_token_cannot_be_consumed_for_another_purpose,

@@ -34,9 +34,15 @@ impl AuthService {
     /// Unknown accounts and wrong passwords get the same `InvalidCredentials` after the same
     /// amount of hashing work. A disabled account (403) or an unverified email when
     /// verification is required (403) are only revealed to someone who knows the password.
-    pub async fn login(&self, req: LoginRequest, client: &ClientInfo) -> Result<AuthSuccess, AuthError> {
+    pub async fn login(
+        &self,
+        req: LoginRequest,
+        client: &ClientInfo,
+    ) -> Result<AuthSuccess, AuthError> {
         let lookup = parse_lookup(&req)?;
-        let password = req.password.ok_or_else(|| invalid("password", "is required"))?;
+        let password = req
+            .password
+            .ok_or_else(|| invalid("password", "is required"))?;
         if password.expose_secret().is_empty() {
             return Err(invalid("password", "is required"));
         }
@@ -49,23 +55,53 @@ impl AuthService {
         };
         let Some(record) = record else {
             self.inner.hasher.verify_dummy(&password).await?;
-            self.audit(AuditKind::LoginFailed, None, None, client, Some("unknown account"));
+            self.audit(
+                AuditKind::LoginFailed,
+                None,
+                None,
+                client,
+                Some("unknown account"),
+            );
             return Err(AuthError::InvalidCredentials);
         };
-        let verified = self.inner.hasher.verify(&password, &record.password_hash).await?;
+        let verified = self
+            .inner
+            .hasher
+            .verify(&password, &record.password_hash)
+            .await?;
         if !verified.ok {
-            self.audit(AuditKind::LoginFailed, Some(&record.user.id), None, client, Some("wrong password"));
+            self.audit(
+                AuditKind::LoginFailed,
+                Some(&record.user.id),
+                None,
+                client,
+                Some("wrong password"),
+            );
             return Err(AuthError::InvalidCredentials);
         }
         self.check_may_log_in(&record)?;
         if verified.needs_rehash {
             let fresh = self.inner.hasher.hash(&password).await?;
-            self.inner.store.set_password_hash(&record.user.id, &fresh).await?;
+            self.inner
+                .store
+                .set_password_hash(&record.user.id, &fresh)
+                .await?;
         }
         let tokens = self.open_session(&record.user, client).await?;
-        self.audit(AuditKind::LoginSucceeded, Some(&record.user.id), Some(&tokens.session_id), client, None);
+        self.audit(
+            AuditKind::LoginSucceeded,
+            Some(&record.user.id),
+            Some(&tokens.session_id),
+            client,
+            None,
+        );
         // Read back so `lastLoginAt` shows this login, as the store recorded it.
-        let user = self.inner.store.find_user_by_id(&record.user.id).await?.map_or(record.user, |r| r.user);
+        let user = self
+            .inner
+            .store
+            .find_user_by_id(&record.user.id)
+            .await?
+            .map_or(record.user, |r| r.user);
         Ok(AuthSuccess { tokens, user })
     }
 
@@ -73,7 +109,10 @@ impl AuthService {
         if record.disabled_at.is_some() {
             return Err(AuthError::AccountDisabled);
         }
-        if self.inner.config.require_verified_email && record.user.email.is_some() && !record.user.email_verified {
+        if self.inner.config.require_verified_email
+            && record.user.email.is_some()
+            && !record.user.email_verified
+        {
             return Err(AuthError::EmailNotVerified);
         }
         Ok(())
@@ -82,16 +121,24 @@ impl AuthService {
 
 fn parse_lookup(req: &LoginRequest) -> Result<Lookup, AuthError> {
     if let Some(e) = &req.email {
-        return Email::parse(e).map(|e| Lookup::Email(e.normalized())).map_err(|p| invalid("email", p));
+        return Email::parse(e)
+            .map(|e| Lookup::Email(e.normalized()))
+            .map_err(|p| invalid("email", p));
     }
     if let Some(u) = &req.username {
-        return Username::parse(u).map(|u| Lookup::Username(u.normalized())).map_err(|p| invalid("username", p));
+        return Username::parse(u)
+            .map(|u| Lookup::Username(u.normalized()))
+            .map_err(|p| invalid("username", p));
     }
     if let Some(id) = &req.identifier {
         if id.contains('@') {
-            return Email::parse(id).map(|e| Lookup::Email(e.normalized())).map_err(|p| invalid("identifier", p));
+            return Email::parse(id)
+                .map(|e| Lookup::Email(e.normalized()))
+                .map_err(|p| invalid("identifier", p));
         }
-        return Username::parse(id).map(|u| Lookup::Username(u.normalized())).map_err(|p| invalid("identifier", p));
+        return Username::parse(id)
+            .map(|u| Lookup::Username(u.normalized()))
+            .map_err(|p| invalid("identifier", p));
     }
     Err(invalid("email", "is required (or username, or identifier)"))
 }

@@ -3,19 +3,22 @@
 //! It depends only on the [`Store`] traits, the [`PasswordHasher`] and the [`TokenSigner`];
 //! nothing here knows HTTP or SQL.
 
-mod register;
+mod account;
 mod login;
+mod register;
 mod sessions;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::config::AuthConfig;
 use crate::domain::{ClientInfo, Session, SessionId, User, UserId};
 use crate::error::AuthError;
 use crate::hashing::PasswordHasher;
+use crate::mail::{MailRenderer, PlainRenderer};
 use crate::secret::{random_key, OpaqueToken};
 use crate::store::{NewSession, Store};
 use crate::tokens::{AccessClaims, TokenSigner};
@@ -59,12 +62,44 @@ struct Inner {
     hasher: PasswordHasher,
     signer: Arc<TokenSigner>,
     config: AuthConfig,
+    renderer: Arc<dyn MailRenderer>,
+    mail_ready: Arc<Notify>,
 }
 
 impl AuthService {
     /// Assembles the service from its parts.
-    pub fn new(store: Arc<dyn Store>, hasher: PasswordHasher, signer: Arc<TokenSigner>, config: AuthConfig) -> Self {
-        AuthService { inner: Arc::new(Inner { store, hasher, signer, config }) }
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: PasswordHasher,
+        signer: Arc<TokenSigner>,
+        config: AuthConfig,
+    ) -> Self {
+        let renderer: Arc<dyn MailRenderer> = Arc::new(PlainRenderer);
+        let mail_ready = Arc::new(Notify::new());
+        AuthService {
+            inner: Arc::new(Inner {
+                store,
+                hasher,
+                signer,
+                config,
+                renderer,
+                mail_ready,
+            }),
+        }
+    }
+
+    /// Uses `renderer` for account mails instead of the plain built-in one. Call before the
+    /// service is cloned.
+    pub fn with_mail_renderer(mut self, renderer: Arc<dyn MailRenderer>) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("configure the service before cloning it")
+            .renderer = renderer;
+        self
+    }
+
+    /// Notified whenever a mail is queued, so the mail worker wakes at once.
+    pub fn mail_ready(&self) -> Arc<Notify> {
+        self.inner.mail_ready.clone()
     }
 
     /// The settings in force.
@@ -100,7 +135,11 @@ impl AuthService {
     }
 
     /// Opens a session for `user` and mints its first tokens.
-    async fn open_session(&self, user: &User, client: &ClientInfo) -> Result<IssuedTokens, AuthError> {
+    async fn open_session(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+    ) -> Result<IssuedTokens, AuthError> {
         let now = self.now();
         let refresh = OpaqueToken::generate();
         let session = Session {
@@ -112,7 +151,11 @@ impl AuthService {
             user_agent: client.user_agent.clone(),
             ip: client.ip.clone(),
         };
-        let new = NewSession { session, refresh_hash: refresh.hash(), rotation_key: random_key() };
+        let new = NewSession {
+            session,
+            refresh_hash: refresh.hash(),
+            rotation_key: random_key(),
+        };
         self.inner.store.create_session(&new).await?;
         self.mint(&user.id, &user.role, &new.session.id, refresh, now)
     }
@@ -146,7 +189,21 @@ impl AuthService {
         })
     }
 
-    fn audit(&self, kind: AuditKind, user: Option<&UserId>, session: Option<&SessionId>, client: &ClientInfo, detail: Option<&str>) {
-        AuditEvent { kind, user_id: user, session_id: session, client, detail }.emit();
+    fn audit(
+        &self,
+        kind: AuditKind,
+        user: Option<&UserId>,
+        session: Option<&SessionId>,
+        client: &ClientInfo,
+        detail: Option<&str>,
+    ) {
+        AuditEvent {
+            kind,
+            user_id: user,
+            session_id: session,
+            client,
+            detail,
+        }
+        .emit();
     }
 }

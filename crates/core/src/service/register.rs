@@ -41,15 +41,44 @@ impl AuthService {
     /// Registers a user and logs them in (a new session).
     ///
     /// Errors: `Validation` (400), `RoleNotAllowed` (403), `Conflict` (409).
-    pub async fn register(&self, req: RegisterRequest, client: &ClientInfo) -> Result<AuthSuccess, AuthError> {
+    pub async fn register(
+        &self,
+        req: RegisterRequest,
+        client: &ClientInfo,
+    ) -> Result<AuthSuccess, AuthError> {
         let valid = self.validate_registration(req)?;
-        if valid.role.as_str() != Role::USER && !self.inner.config.self_assignable_roles.iter().any(|r| r == valid.role.as_str()) {
+        if valid.role.as_str() != Role::USER
+            && !self
+                .inner
+                .config
+                .self_assignable_roles
+                .iter()
+                .any(|r| r == valid.role.as_str())
+        {
             return Err(AuthError::RoleNotAllowed(valid.role.as_str().to_owned()));
         }
         let user = self.insert_user(valid, false).await?;
         let tokens = self.open_session(&user, client).await?;
-        let user = self.inner.store.find_user_by_id(&user.id).await?.map_or(user, |r| r.user);
-        self.audit(AuditKind::Register, Some(&user.id), Some(&tokens.session_id), client, None);
+        let user = self
+            .inner
+            .store
+            .find_user_by_id(&user.id)
+            .await?
+            .map_or(user, |r| r.user);
+        if let Err(e) = self
+            .send_one_time_link(&user, crate::store::TokenPurpose::VerifyEmail)
+            .await
+        {
+            // The account exists and is logged in; the user can ask for the mail again.
+            tracing::error!(error = %e, user_id = %user.id, "could not queue the verification mail");
+        }
+        self.audit(
+            AuditKind::Register,
+            Some(&user.id),
+            Some(&tokens.session_id),
+            client,
+            None,
+        );
         Ok(AuthSuccess { tokens, user })
     }
 
@@ -58,7 +87,13 @@ impl AuthService {
     pub async fn create_user(&self, req: RegisterRequest) -> Result<User, AuthError> {
         let valid = self.validate_registration(req)?;
         let user = self.insert_user(valid, true).await?;
-        self.audit(AuditKind::UserCreated, Some(&user.id), None, &ClientInfo::default(), Some(&user.role));
+        self.audit(
+            AuditKind::UserCreated,
+            Some(&user.id),
+            None,
+            &ClientInfo::default(),
+            Some(&user.role),
+        );
         Ok(user)
     }
 
@@ -89,20 +124,40 @@ impl AuthService {
 
     fn validate_registration(&self, req: RegisterRequest) -> Result<Valid, AuthError> {
         let mut details = ValidationDetails::new();
-        let mut fail = |field: &str, problem: String| details.entry(field.to_owned()).or_default().push(problem);
+        let mut fail = |field: &str, problem: String| {
+            details.entry(field.to_owned()).or_default().push(problem)
+        };
 
         let email = parse_opt(req.email.as_deref(), Email::parse, "email", &mut fail);
-        let username = parse_opt(req.username.as_deref(), Username::parse, "username", &mut fail);
+        let username = parse_opt(
+            req.username.as_deref(),
+            Username::parse,
+            "username",
+            &mut fail,
+        );
         if req.email.is_none() && self.inner.config.require_email {
             fail("email", "is required".into());
         } else if req.email.is_none() && req.username.is_none() {
             fail("username", "is required when no email is given".into());
         }
         let name = parse_opt(req.name.as_deref(), PersonName::parse, "name", &mut fail);
-        let first_name = parse_opt(req.first_name.as_deref(), PersonName::parse, "firstName", &mut fail);
-        let last_name = parse_opt(req.last_name.as_deref(), PersonName::parse, "lastName", &mut fail);
+        let first_name = parse_opt(
+            req.first_name.as_deref(),
+            PersonName::parse,
+            "firstName",
+            &mut fail,
+        );
+        let last_name = parse_opt(
+            req.last_name.as_deref(),
+            PersonName::parse,
+            "lastName",
+            &mut fail,
+        );
         if req.name.is_none() && (req.first_name.is_none() || req.last_name.is_none()) {
-            fail("name", "is required (or both firstName and lastName)".into());
+            fail(
+                "name",
+                "is required (or both firstName and lastName)".into(),
+            );
         }
         let role = match req.role.as_deref() {
             None => Some(Role::user()),
@@ -112,18 +167,28 @@ impl AuthService {
         match req.password.as_ref() {
             None => fail("password", "is required".into()),
             Some(pw) => {
-                if let Err(problems) = self.inner.config.password_policy.check(pw.expose_secret(), local.as_deref()) {
+                if let Err(problems) = self
+                    .inner
+                    .config
+                    .password_policy
+                    .check(pw.expose_secret(), local.as_deref())
+                {
                     problems.into_iter().for_each(|p| fail("password", p));
                 }
             }
         }
         if !details.is_empty() {
-            return Err(AuthError::Validation { message: "Validation failed".into(), details });
+            return Err(AuthError::Validation {
+                message: "Validation failed".into(),
+                details,
+            });
         }
-        let name = name.map(PersonName::into_inner).or_else(|| match (&first_name, &last_name) {
-            (Some(f), Some(l)) => Some(format!("{} {}", f.as_str(), l.as_str())),
-            _ => None,
-        });
+        let name = name
+            .map(PersonName::into_inner)
+            .or_else(|| match (&first_name, &last_name) {
+                (Some(f), Some(l)) => Some(format!("{} {}", f.as_str(), l.as_str())),
+                _ => None,
+            });
         Ok(Valid {
             email,
             username,

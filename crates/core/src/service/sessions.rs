@@ -25,16 +25,29 @@ impl AuthService {
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal, AuthError> {
         let claims = self.inner.signer.verify(access_token)?;
         let sid = SessionId(claims.sid);
-        match self.inner.store.live_session_owner(&sid, self.now()).await? {
-            Some(owner) if owner.0 == claims.sub => Ok(Principal { user_id: owner, session_id: sid, role: claims.role }),
-            _ => Err(AuthError::Unauthenticated("Session has been revoked or has expired")),
+        match self
+            .inner
+            .store
+            .live_session_owner(&sid, self.now())
+            .await?
+        {
+            Some(owner) if owner.0 == claims.sub => Ok(Principal {
+                user_id: owner,
+                session_id: sid,
+                role: claims.role,
+            }),
+            _ => Err(AuthError::Unauthenticated(
+                "Session has been revoked or has expired",
+            )),
         }
     }
 
     /// The caller's user.
     pub async fn me(&self, who: &Principal) -> Result<User, AuthError> {
         let record = self.inner.store.find_user_by_id(&who.user_id).await?;
-        record.map(|r| r.user).ok_or(AuthError::Unauthenticated("Session has been revoked or has expired"))
+        record.map(|r| r.user).ok_or(AuthError::Unauthenticated(
+            "Session has been revoked or has expired",
+        ))
     }
 
     /// Exchanges a refresh token for new tokens, rotating it.
@@ -46,7 +59,10 @@ impl AuthService {
         let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidRefreshToken)?;
         let hash = token.hash();
         let store = &self.inner.store;
-        let mut rec = store.find_refresh_token(&hash).await?.ok_or(AuthError::InvalidRefreshToken)?;
+        let mut rec = store
+            .find_refresh_token(&hash)
+            .await?
+            .ok_or(AuthError::InvalidRefreshToken)?;
         let now = self.now();
         if rec.session_revoked_at.is_some() || rec.session_expires_at <= now {
             return Err(AuthError::InvalidRefreshToken);
@@ -54,10 +70,16 @@ impl AuthService {
         let successor = token.successor(&rec.rotation_key);
         if rec.rotated_at.is_none() {
             let expires = now + self.inner.config.refresh_token_ttl;
-            match store.rotate_refresh_token(&rec.session_id, &hash, &successor.hash(), now, expires).await? {
+            match store
+                .rotate_refresh_token(&rec.session_id, &hash, &successor.hash(), now, expires)
+                .await?
+            {
                 Rotation::Rotated => return self.reissue(&rec, successor, client, now).await,
                 Rotation::NotCurrent => {
-                    rec = store.find_refresh_token(&hash).await?.ok_or(AuthError::InvalidRefreshToken)?;
+                    rec = store
+                        .find_refresh_token(&hash)
+                        .await?
+                        .ok_or(AuthError::InvalidRefreshToken)?;
                 }
             }
         }
@@ -65,20 +87,42 @@ impl AuthService {
             return self.reissue(&rec, successor, client, now).await;
         }
         if rec.session_revoked_at.is_none() {
-            store.revoke_session(&rec.user_id, &rec.session_id, now).await?;
+            store
+                .revoke_session(&rec.user_id, &rec.session_id, now)
+                .await?;
         }
-        self.audit(AuditKind::RefreshReuseDetected, Some(&rec.user_id), Some(&rec.session_id), client, None);
+        self.audit(
+            AuditKind::RefreshReuseDetected,
+            Some(&rec.user_id),
+            Some(&rec.session_id),
+            client,
+            None,
+        );
         Err(AuthError::RefreshTokenReused)
     }
 
     /// Whether `rec` was rotated moments ago into `successor`, which is still current.
-    async fn within_grace(&self, rec: &RefreshTokenRecord, successor: &OpaqueToken) -> Result<bool, AuthError> {
-        let Some(rotated_at) = rec.rotated_at else { return Ok(false) };
+    async fn within_grace(
+        &self,
+        rec: &RefreshTokenRecord,
+        successor: &OpaqueToken,
+    ) -> Result<bool, AuthError> {
+        let Some(rotated_at) = rec.rotated_at else {
+            return Ok(false);
+        };
         if self.now() - rotated_at > self.inner.config.refresh_grace {
             return Ok(false);
         }
-        let next = self.inner.store.find_refresh_token(&successor.hash()).await?;
-        Ok(next.is_some_and(|n| n.rotated_at.is_none() && n.session_revoked_at.is_none() && n.session_id == rec.session_id))
+        let next = self
+            .inner
+            .store
+            .find_refresh_token(&successor.hash())
+            .await?;
+        Ok(next.is_some_and(|n| {
+            n.rotated_at.is_none()
+                && n.session_revoked_at.is_none()
+                && n.session_id == rec.session_id
+        }))
     }
 
     async fn reissue(
@@ -88,52 +132,114 @@ impl AuthService {
         client: &ClientInfo,
         now: chrono::DateTime<Utc>,
     ) -> Result<IssuedTokens, AuthError> {
-        let user = self.inner.store.find_user_by_id(&rec.user_id).await?.ok_or(AuthError::InvalidRefreshToken)?;
+        let user = self
+            .inner
+            .store
+            .find_user_by_id(&rec.user_id)
+            .await?
+            .ok_or(AuthError::InvalidRefreshToken)?;
         if user.disabled_at.is_some() {
             return Err(AuthError::InvalidRefreshToken);
         }
-        self.audit(AuditKind::Refresh, Some(&rec.user_id), Some(&rec.session_id), client, None);
-        self.mint(&rec.user_id, &user.user.role, &rec.session_id, successor, now)
+        self.audit(
+            AuditKind::Refresh,
+            Some(&rec.user_id),
+            Some(&rec.session_id),
+            client,
+            None,
+        );
+        self.mint(
+            &rec.user_id,
+            &user.user.role,
+            &rec.session_id,
+            successor,
+            now,
+        )
     }
 
     /// Ends the caller's session, or every session of the caller with `all`. A refresh token
     /// given as well ends the session it belongs to, if that session is the caller's.
-    pub async fn logout(&self, who: &Principal, all: bool, refresh: Option<&str>, client: &ClientInfo) -> Result<(), AuthError> {
+    pub async fn logout(
+        &self,
+        who: &Principal,
+        all: bool,
+        refresh: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
         let now = self.now();
         let store = &self.inner.store;
         if all {
             store.revoke_all_sessions(&who.user_id, now).await?;
-            self.audit(AuditKind::Logout, Some(&who.user_id), Some(&who.session_id), client, Some("all sessions"));
+            self.audit(
+                AuditKind::Logout,
+                Some(&who.user_id),
+                Some(&who.session_id),
+                client,
+                Some("all sessions"),
+            );
             return Ok(());
         }
-        store.revoke_session(&who.user_id, &who.session_id, now).await?;
+        store
+            .revoke_session(&who.user_id, &who.session_id, now)
+            .await?;
         if let Some(token) = refresh.and_then(OpaqueToken::from_client) {
             if let Some(rec) = store.find_refresh_token(&token.hash()).await? {
                 if rec.user_id == who.user_id && rec.session_id != who.session_id {
-                    store.revoke_session(&who.user_id, &rec.session_id, now).await?;
+                    store
+                        .revoke_session(&who.user_id, &rec.session_id, now)
+                        .await?;
                 }
             }
         }
-        self.audit(AuditKind::Logout, Some(&who.user_id), Some(&who.session_id), client, None);
+        self.audit(
+            AuditKind::Logout,
+            Some(&who.user_id),
+            Some(&who.session_id),
+            client,
+            None,
+        );
         Ok(())
     }
 
     /// The caller's live sessions, newest first, marking the current one.
     pub async fn list_sessions(&self, who: &Principal) -> Result<Vec<SessionView>, AuthError> {
-        let sessions = self.inner.store.list_sessions(&who.user_id, self.now()).await?;
+        let sessions = self
+            .inner
+            .store
+            .list_sessions(&who.user_id, self.now())
+            .await?;
         Ok(sessions
             .into_iter()
-            .map(|s| SessionView { current: s.id == who.session_id, session: s })
+            .map(|s| SessionView {
+                current: s.id == who.session_id,
+                session: s,
+            })
             .collect())
     }
 
     /// Ends one of the caller's sessions (another device, or this one).
-    pub async fn revoke_session(&self, who: &Principal, id: &str, client: &ClientInfo) -> Result<(), AuthError> {
+    pub async fn revoke_session(
+        &self,
+        who: &Principal,
+        id: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
         let sid = SessionId(id.to_owned());
-        if !self.inner.store.revoke_session(&who.user_id, &sid, self.now()).await? {
+        if !self
+            .inner
+            .store
+            .revoke_session(&who.user_id, &sid, self.now())
+            .await?
+        {
             return Err(AuthError::NotFound("Session not found"));
         }
-        self.audit(AuditKind::SessionRevoked, Some(&who.user_id), Some(&sid), client, None);
+        self.audit(
+            AuditKind::SessionRevoked,
+            Some(&who.user_id),
+            Some(&sid),
+            client,
+            None,
+        );
         Ok(())
     }
 }

@@ -16,7 +16,10 @@ use crate::{cookies, AppState};
 
 /// Routes of this feature.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(register)).routes(routes!(login)).routes(routes!(me))
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(me))
 }
 
 /// Create an account and log in (a new session).
@@ -27,7 +30,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 403, description = "Role may not be self-assigned", body = ErrorBody),
         (status = 409, description = "Email or username taken", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
-async fn register(State(app): State<AppState>, Client(client): Client, ApiJson(body): ApiJson<RegisterBody>) -> Result<Response, ApiError> {
+async fn register(
+    State(app): State<AppState>,
+    Client(client): Client,
+    ApiJson(body): ApiJson<RegisterBody>,
+) -> Result<Response, ApiError> {
     let req = RegisterRequest {
         email: body.email,
         password: body.password.map(SecretString::from),
@@ -48,7 +55,11 @@ async fn register(State(app): State<AppState>, Client(client): Client, ApiJson(b
         (status = 400, description = "Validation failed", body = ErrorBody),
         (status = 401, description = "invalid_credentials: unknown account or wrong password (indistinguishable)", body = ErrorBody),
         (status = 403, description = "Account disabled, or email not verified when required", body = ErrorBody)))]
-async fn login(State(app): State<AppState>, Client(client): Client, ApiJson(body): ApiJson<LoginBody>) -> Result<Response, ApiError> {
+async fn login(
+    State(app): State<AppState>,
+    Client(client): Client,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, ApiError> {
     let req = LoginRequest {
         email: body.email,
         username: body.username,
@@ -62,17 +73,31 @@ async fn login(State(app): State<AppState>, Client(client): Client, ApiJson(body
 /// The authenticated user.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
-async fn me(State(app): State<AppState>, AuthUser(who): AuthUser) -> Result<Json<MeResponse>, ApiError> {
+async fn me(
+    State(app): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> Result<Json<MeResponse>, ApiError> {
     let user = app.service.me(&who).await?;
     Ok(Json(MeResponse { user: user.into() }))
 }
 
-fn auth_response(app: &AppState, status: StatusCode, done: authgate_core::service::AuthSuccess) -> Response {
+fn auth_response(
+    app: &AppState,
+    status: StatusCode,
+    done: authgate_core::service::AuthSuccess,
+) -> Response {
     let delivery = app.config.refresh_delivery;
-    let body = AuthResponse { tokens: TokenResponse::new(&done.tokens, delivery.in_body()), user: done.user.into() };
+    let body = AuthResponse {
+        tokens: TokenResponse::new(&done.tokens, delivery.in_body()),
+        user: done.user.into(),
+    };
     let mut res = (status, Json(body)).into_response();
     if delivery.in_cookie() {
-        let cookie = cookies::set_refresh_cookie(&app.config, done.tokens.refresh_token.expose(), done.tokens.refresh_expires_in);
+        let cookie = cookies::set_refresh_cookie(
+            &app.config,
+            done.tokens.refresh_token.expose(),
+            done.tokens.refresh_expires_in,
+        );
         res.headers_mut().append(header::SET_COOKIE, cookie);
     }
     res

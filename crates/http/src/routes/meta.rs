@@ -11,7 +11,10 @@ use crate::AppState;
 
 /// Routes of this feature.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health)).routes(routes!(ready)).routes(routes!(jwks))
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
+        .routes(routes!(jwks))
 }
 
 /// The process is up.
@@ -25,10 +28,18 @@ async fn health() -> Json<Value> {
     responses((status = 200, description = "{\"status\":\"ready\"}"), (status = 503, description = "Store unreachable")))]
 async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
     match app.service.ready().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready", "store": app.service.store().backend_name() }))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "store": app.service.store().backend_name() })),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "code": "service_unavailable", "message": "The store is unreachable" })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(
+                    json!({ "status": "unavailable", "code": "service_unavailable", "message": "The store is unreachable" }),
+                ),
+            )
         }
     }
 }

@@ -12,15 +12,22 @@ use crate::AppState;
 
 /// Routes of this feature.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_sessions)).routes(routes!(revoke_session))
+    OpenApiRouter::new()
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
 }
 
 /// The caller's live sessions (one per device), newest first; `current` marks this one.
 #[utoipa::path(get, path = "/api/auth/sessions", tag = "sessions", security(("bearer" = [])),
     responses((status = 200, body = SessionsResponse), (status = 401, body = ErrorBody)))]
-async fn list_sessions(State(app): State<AppState>, AuthUser(who): AuthUser) -> Result<Json<SessionsResponse>, ApiError> {
+async fn list_sessions(
+    State(app): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> Result<Json<SessionsResponse>, ApiError> {
     let sessions = app.service.list_sessions(&who).await?;
-    Ok(Json(SessionsResponse { sessions: sessions.into_iter().map(Into::into).collect() }))
+    Ok(Json(SessionsResponse {
+        sessions: sessions.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// End one of the caller's sessions: that device is logged out at once.
@@ -35,5 +42,7 @@ async fn revoke_session(
     Path(id): Path<String>,
 ) -> Result<Json<MessageResponse>, ApiError> {
     app.service.revoke_session(&who, &id, &client).await?;
-    Ok(Json(MessageResponse { message: "Session revoked" }))
+    Ok(Json(MessageResponse {
+        message: "Session revoked",
+    }))
 }

@@ -14,7 +14,9 @@ use crate::{cookies, AppState};
 
 /// Routes of this feature.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(refresh)).routes(routes!(logout))
+    OpenApiRouter::new()
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
 }
 
 /// Exchange a refresh token (body `refreshToken` or the cookie) for new tokens. The token
@@ -32,10 +34,15 @@ async fn refresh(
     OptionalJson(body): OptionalJson<RefreshBody>,
 ) -> Result<Response, ApiError> {
     let delivery = app.config.refresh_delivery;
-    let from_body = body.and_then(|b| b.refresh_token).filter(|_| delivery.in_body());
+    let from_body = body
+        .and_then(|b| b.refresh_token)
+        .filter(|_| delivery.in_body());
     let (raw, via_cookie) = match from_body {
         Some(token) => (Some(token), false),
-        None => (cookies::refresh_cookie(&headers).filter(|_| delivery.in_cookie()), true),
+        None => (
+            cookies::refresh_cookie(&headers).filter(|_| delivery.in_cookie()),
+            true,
+        ),
     };
     if via_cookie && raw.is_some() {
         cookies::check_origin(&headers, &app.config)?;
@@ -47,7 +54,11 @@ async fn refresh(
         Ok(tokens) => {
             let mut res = Json(TokenResponse::new(&tokens, delivery.in_body())).into_response();
             if delivery.in_cookie() {
-                let cookie = cookies::set_refresh_cookie(&app.config, tokens.refresh_token.expose(), tokens.refresh_expires_in);
+                let cookie = cookies::set_refresh_cookie(
+                    &app.config,
+                    tokens.refresh_token.expose(),
+                    tokens.refresh_expires_in,
+                );
                 res.headers_mut().append(header::SET_COOKIE, cookie);
             }
             Ok(res)
@@ -55,7 +66,10 @@ async fn refresh(
         Err(e) => {
             let mut res = ApiError::from(e).into_response();
             if via_cookie {
-                res.headers_mut().append(header::SET_COOKIE, cookies::clear_refresh_cookie(&app.config));
+                res.headers_mut().append(
+                    header::SET_COOKIE,
+                    cookies::clear_refresh_cookie(&app.config),
+                );
             }
             Ok(res)
         }
@@ -74,10 +88,20 @@ async fn logout(
     headers: HeaderMap,
     OptionalJson(body): OptionalJson<LogoutBody>,
 ) -> Result<Response, ApiError> {
-    let (all, token) = body.map(|b| (b.all.unwrap_or(false), b.refresh_token)).unwrap_or((false, None));
+    let (all, token) = body
+        .map(|b| (b.all.unwrap_or(false), b.refresh_token))
+        .unwrap_or((false, None));
     let token = token.or_else(|| cookies::refresh_cookie(&headers));
-    app.service.logout(&who, all, token.as_deref(), &client).await?;
-    let mut res = Json(MessageResponse { message: "Logged out successfully" }).into_response();
-    res.headers_mut().append(header::SET_COOKIE, cookies::clear_refresh_cookie(&app.config));
+    app.service
+        .logout(&who, all, token.as_deref(), &client)
+        .await?;
+    let mut res = Json(MessageResponse {
+        message: "Logged out successfully",
+    })
+    .into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::clear_refresh_cookie(&app.config),
+    );
     Ok(res)
 }

@@ -55,6 +55,29 @@ impl OneTimeTokenStore for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
+    async fn find_one_time_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ConsumedToken>> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT user_id, email FROM one_time_tokens \
+             WHERE hash = ?1 AND purpose = ?2 AND used_at IS NULL AND expires_at > ?3",
+        )
+        .bind(&hash.0[..])
+        .bind(purpose.as_str())
+        .bind(to_ms(now))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(row.map(|(user_id, email)| ConsumedToken {
+            user_id: UserId(user_id),
+            email,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
     async fn consume_one_time_token(
         &self,
         hash: &TokenHash,

@@ -35,6 +35,51 @@ pub async fn a_one_time_token_can_be_consumed_once(store: Arc<dyn Store>) {
     );
 }
 
+/// Finding a token shows it without using it; a used or expired one is not found.
+pub async fn finding_a_one_time_token_does_not_use_it(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let token = create_token(&*store, &user, RESET, Duration::hours(1), false).await;
+    let expected = Some(ConsumedToken {
+        user_id: user,
+        email: token.email.clone(),
+    });
+    assert_eq!(
+        store
+            .find_one_time_token(&token.hash, RESET, now())
+            .await
+            .unwrap(),
+        expected
+    );
+    assert_eq!(
+        store
+            .find_one_time_token(&token.hash, VERIFY, now())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .find_one_time_token(&token.hash, RESET, token.expires_at)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .consume_one_time_token(&token.hash, RESET, now())
+            .await
+            .unwrap(),
+        expected
+    );
+    assert_eq!(
+        store
+            .find_one_time_token(&token.hash, RESET, now())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
 /// Of simultaneous consumptions of one token, exactly one gets it.
 pub async fn concurrent_consumptions_of_one_token_have_exactly_one_winner(store: Arc<dyn Store>) {
     let user = insert_user(&*store).await;

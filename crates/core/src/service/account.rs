@@ -1,0 +1,296 @@
+//! Account recovery and upkeep: email verification, forgot/reset password, change password.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::register::invalid;
+use super::AuthService;
+use crate::audit::AuditKind;
+use crate::domain::{ClientInfo, Email, User, UserRecord};
+use crate::error::AuthError;
+use crate::mail::{outgoing, MailContext, MailKind};
+use crate::secret::OpaqueToken;
+use crate::store::{NewOneTimeToken, TokenPurpose};
+use crate::tokens::Principal;
+
+impl AuthService {
+    /// Marks the email verified if `raw` is a live verification token for the user's
+    /// current address. Single use.
+    pub async fn verify_email(&self, raw: &str, client: &ClientInfo) -> Result<(), AuthError> {
+        let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
+        let now = self.now();
+        let store = &self.inner.store;
+        let used = store
+            .consume_one_time_token(&token.hash(), TokenPurpose::VerifyEmail, now)
+            .await?;
+        let used = used.ok_or(AuthError::InvalidToken)?;
+        let record = store
+            .find_user_by_id(&used.user_id)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        if normalized_email(&record.user).as_deref() != Some(used.email.as_str()) {
+            return Err(AuthError::InvalidToken);
+        }
+        store.set_email_verified(&used.user_id, now).await?;
+        self.audit(
+            AuditKind::EmailVerified,
+            Some(&used.user_id),
+            None,
+            client,
+            None,
+        );
+        Ok(())
+    }
+
+    /// Sends a fresh verification mail (older links stop working).
+    pub async fn resend_verification(&self, who: &Principal) -> Result<(), AuthError> {
+        let record = self.inner.store.find_user_by_id(&who.user_id).await?;
+        let record = record.ok_or(AuthError::Unauthenticated(
+            "Session has been revoked or has expired",
+        ))?;
+        if record.user.email.is_none() {
+            return Err(invalid("email", "the account has no email address"));
+        }
+        if record.user.email_verified {
+            return Err(AuthError::AlreadyVerified);
+        }
+        self.send_one_time_link(&record.user, TokenPurpose::VerifyEmail)
+            .await
+    }
+
+    /// Starts a password reset. Answers at once and alike for known and unknown addresses:
+    /// the look-up and the mail happen in a background task, so neither the answer nor its
+    /// timing tells whether the address has an account.
+    pub fn forgot_password(&self, email: &str) -> Result<(), AuthError> {
+        let email = Email::parse(email).map_err(|p| invalid("email", p))?;
+        let service = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = service.send_reset_if_known(&email).await {
+                tracing::error!(error = %e, "could not queue a password reset mail");
+            }
+        });
+        Ok(())
+    }
+
+    async fn send_reset_if_known(&self, email: &Email) -> Result<(), AuthError> {
+        let Some(record) = self
+            .inner
+            .store
+            .find_user_by_email(&email.normalized())
+            .await?
+        else {
+            tracing::info!(target: "authgate::audit", event = "password_reset_requested", outcome = "unknown_account", "audit");
+            return Ok(());
+        };
+        if record.disabled_at.is_some() {
+            return Ok(());
+        }
+        tracing::info!(target: "authgate::audit", event = "password_reset_requested", user_id = %record.user.id, "audit");
+        self.send_one_time_link(&record.user, TokenPurpose::ResetPassword)
+            .await
+    }
+
+    /// Sets a new password with a reset token: marks the email verified (the mailbox was
+    /// proven), revokes every session and older reset links, and sends a notice. Does not
+    /// log the user in.
+    pub async fn reset_password(
+        &self,
+        raw: &str,
+        new_password: Option<SecretString>,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
+        let new_password = new_password.ok_or_else(|| invalid("newPassword", "is required"))?;
+        self.check_policy("newPassword", &new_password, None)?;
+        let now = self.now();
+        let store = &self.inner.store;
+        let hash = token.hash();
+        // Check everything before spending the token, so a refused password keeps the link usable.
+        let found = store
+            .find_one_time_token(&hash, TokenPurpose::ResetPassword, now)
+            .await?;
+        let found = found.ok_or(AuthError::InvalidToken)?;
+        let record = store
+            .find_user_by_id(&found.user_id)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        if normalized_email(&record.user).as_deref() != Some(found.email.as_str()) {
+            return Err(AuthError::InvalidToken);
+        }
+        let local = Email::parse(&found.email).map(|e| e.local_part()).ok();
+        self.check_policy("newPassword", &new_password, local.as_deref())?;
+        if store
+            .consume_one_time_token(&hash, TokenPurpose::ResetPassword, now)
+            .await?
+            .is_none()
+        {
+            return Err(AuthError::InvalidToken);
+        }
+        self.replace_password(&record, &new_password).await?;
+        if !record.user.email_verified {
+            store.set_email_verified(&record.user.id, now).await?;
+        }
+        self.audit(
+            AuditKind::PasswordReset,
+            Some(&record.user.id),
+            None,
+            client,
+            None,
+        );
+        Ok(())
+    }
+
+    /// Changes the password after checking the current one; revokes every session of the
+    /// user (this one too: the client logs in again) and sends a notice.
+    pub async fn change_password(
+        &self,
+        who: &Principal,
+        current: Option<SecretString>,
+        new_password: Option<SecretString>,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        let current = current.ok_or_else(|| invalid("currentPassword", "is required"))?;
+        let new_password = new_password.ok_or_else(|| invalid("newPassword", "is required"))?;
+        let record = self.inner.store.find_user_by_id(&who.user_id).await?;
+        let record = record.ok_or(AuthError::Unauthenticated(
+            "Session has been revoked or has expired",
+        ))?;
+        let local = record
+            .user
+            .email
+            .as_deref()
+            .and_then(|e| Email::parse(e).ok())
+            .map(|e| e.local_part());
+        self.check_policy("newPassword", &new_password, local.as_deref())?;
+        if current.expose_secret().len() > crate::policy::MAX_PASSWORD_BYTES
+            || !self
+                .inner
+                .hasher
+                .verify(&current, &record.password_hash)
+                .await?
+                .ok
+        {
+            return Err(AuthError::WrongCurrentPassword);
+        }
+        self.replace_password(&record, &new_password).await?;
+        self.audit(
+            AuditKind::PasswordChanged,
+            Some(&record.user.id),
+            Some(&who.session_id),
+            client,
+            None,
+        );
+        Ok(())
+    }
+
+    /// Stores a new hash, ends every session, kills outstanding reset links, sends a notice.
+    async fn replace_password(
+        &self,
+        record: &UserRecord,
+        new_password: &SecretString,
+    ) -> Result<(), AuthError> {
+        let store = &self.inner.store;
+        let now = self.now();
+        let hash = self.inner.hasher.hash(new_password).await?;
+        store.set_password_hash(&record.user.id, &hash).await?;
+        store.revoke_all_sessions(&record.user.id, now).await?;
+        store
+            .invalidate_one_time_tokens(&record.user.id, TokenPurpose::ResetPassword, now)
+            .await?;
+        if let Some(to) = record.user.email.as_deref() {
+            let rendered = self.inner.renderer.render(
+                MailKind::PasswordChanged,
+                &self.mail_context(&record.user, None, 0),
+            )?;
+            store.enqueue_mail(&outgoing(to, rendered), now).await?;
+            self.inner.mail_ready.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Mails a fresh verification or reset link, superseding older ones, in one transaction
+    /// with its token.
+    pub(super) async fn send_one_time_link(
+        &self,
+        user: &User,
+        purpose: TokenPurpose,
+    ) -> Result<(), AuthError> {
+        let (Some(to), Some(normalized)) = (user.email.as_deref(), normalized_email(user)) else {
+            return Ok(());
+        };
+        let cfg = &self.inner.config;
+        let token = OpaqueToken::generate();
+        let (kind, ttl, link) = match purpose {
+            TokenPurpose::VerifyEmail => (
+                MailKind::VerifyEmail,
+                cfg.verification_token_ttl,
+                format!(
+                    "{}/api/auth/verify-email/{}",
+                    cfg.public_url,
+                    token.expose()
+                ),
+            ),
+            TokenPurpose::ResetPassword => (
+                MailKind::ResetPassword,
+                cfg.reset_token_ttl,
+                format!("{}/reset-password?token={}", cfg.public_url, token.expose()),
+            ),
+        };
+        let now = self.now();
+        let rendered = self.inner.renderer.render(
+            kind,
+            &self.mail_context(user, Some(link), ttl.num_minutes()),
+        )?;
+        let record = NewOneTimeToken {
+            hash: token.hash(),
+            user_id: user.id.clone(),
+            purpose,
+            email: normalized,
+            created_at: now,
+            expires_at: now + ttl,
+        };
+        self.inner
+            .store
+            .create_one_time_token(&record, &outgoing(to, rendered), true)
+            .await?;
+        self.inner.mail_ready.notify_one();
+        Ok(())
+    }
+
+    fn mail_context(
+        &self,
+        user: &User,
+        link: Option<String>,
+        expires_in_minutes: i64,
+    ) -> MailContext {
+        MailContext {
+            to: user.email.clone().unwrap_or_default(),
+            name: user.name.clone(),
+            link,
+            expires_in_minutes,
+            public_url: self.inner.config.public_url.clone(),
+        }
+    }
+
+    fn check_policy(
+        &self,
+        field: &str,
+        password: &SecretString,
+        email_local: Option<&str>,
+    ) -> Result<(), AuthError> {
+        self.inner
+            .config
+            .password_policy
+            .check(password.expose_secret(), email_local)
+            .map_err(|problems| {
+                let details = [(field.to_owned(), problems)].into_iter().collect();
+                AuthError::Validation {
+                    message: "Validation failed".into(),
+                    details,
+                }
+            })
+    }
+}
+
+fn normalized_email(user: &User) -> Option<String> {
+    user.email.as_deref().map(str::to_lowercase)
+}
