@@ -46,6 +46,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::account::router())
         .merge(routes::tokens::router())
         .merge(routes::sessions::router())
+        .merge(routes::recovery::router())
         .merge(routes::meta::router())
 }
 

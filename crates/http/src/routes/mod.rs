@@ -2,5 +2,6 @@
 
 pub mod account;
 pub mod meta;
+pub mod recovery;
 pub mod sessions;
 pub mod tokens;

@@ -1,0 +1,137 @@
+//! Email verification, forgot/reset password, change password.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use secrecy::SecretString;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::dto::MessageResponse;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, AuthUser, Client};
+use crate::AppState;
+
+/// Routes of this feature.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(verify_email))
+        .routes(routes!(resend_verification))
+        .routes(routes!(forgot_password))
+        .routes(routes!(reset_password))
+        .routes(routes!(change_password))
+}
+
+/// `POST /forgot-password` body.
+#[derive(Deserialize, ToSchema)]
+pub struct ForgotBody {
+    /// The account's email address.
+    pub email: Option<String>,
+}
+
+/// `POST /reset-password` body.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResetBody {
+    /// The token from the reset link.
+    pub token: Option<String>,
+    /// The new password (policy applies).
+    pub new_password: Option<String>,
+}
+
+/// `POST /change-password` body.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeBody {
+    /// The password in use now.
+    pub current_password: Option<String>,
+    /// The new password (policy applies).
+    pub new_password: Option<String>,
+}
+
+/// Confirm an email address with the token from the verification mail (single use, 24 h).
+#[utoipa::path(get, path = "/api/auth/verify-email/{token}", tag = "account",
+    params(("token" = String, Path, description = "Token from the verification link")),
+    responses((status = 200, body = MessageResponse), (status = 400, description = "invalid_token: unknown, expired or used", body = ErrorBody)))]
+async fn verify_email(
+    State(app): State<AppState>,
+    Client(client): Client,
+    Path(token): Path<String>,
+) -> Result<Json<MessageResponse>, ApiError> {
+    app.service.verify_email(&token, &client).await?;
+    Ok(Json(MessageResponse {
+        message: "Email verified successfully",
+    }))
+}
+
+/// Send a fresh verification mail (earlier links stop working).
+#[utoipa::path(post, path = "/api/auth/resend-verification", tag = "account", security(("bearer" = [])),
+    responses((status = 200, body = MessageResponse), (status = 400, description = "already_verified", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn resend_verification(
+    State(app): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> Result<Json<MessageResponse>, ApiError> {
+    app.service.resend_verification(&who).await?;
+    Ok(Json(MessageResponse {
+        message: "Verification email sent",
+    }))
+}
+
+/// Ask for a password reset link. The answer is the same whether or not the address has an
+/// account, and so is its timing (the mail is prepared in the background).
+#[utoipa::path(post, path = "/api/auth/forgot-password", tag = "account", request_body = ForgotBody,
+    responses((status = 200, body = MessageResponse), (status = 400, description = "Malformed email", body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn forgot_password(
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<ForgotBody>,
+) -> Result<Json<MessageResponse>, ApiError> {
+    let email = body
+        .email
+        .ok_or_else(|| authgate_core::AuthError::field("email", "is required"))?;
+    app.service.forgot_password(&email)?;
+    Ok(Json(MessageResponse {
+        message: "If the email exists, a reset link has been sent",
+    }))
+}
+
+/// Set a new password with the token from the reset mail (single use, 1 h). Every session
+/// of the user ends; the user is not logged in.
+#[utoipa::path(post, path = "/api/auth/reset-password", tag = "account", request_body = ResetBody,
+    responses((status = 200, body = MessageResponse), (status = 400, description = "invalid_token, or validation_error for the password policy", body = ErrorBody)))]
+async fn reset_password(
+    State(app): State<AppState>,
+    Client(client): Client,
+    ApiJson(body): ApiJson<ResetBody>,
+) -> Result<Json<MessageResponse>, ApiError> {
+    let token = body
+        .token
+        .ok_or_else(|| authgate_core::AuthError::field("token", "is required"))?;
+    app.service
+        .reset_password(&token, body.new_password.map(SecretString::from), &client)
+        .await?;
+    Ok(Json(MessageResponse {
+        message: "Password reset successfully",
+    }))
+}
+
+/// Change the password. Every session of the user ends, this one included: log in again.
+#[utoipa::path(post, path = "/api/auth/change-password", tag = "account", security(("bearer" = [])), request_body = ChangeBody,
+    responses((status = 200, body = MessageResponse), (status = 400, description = "Password policy", body = ErrorBody),
+        (status = 401, description = "invalid_current_password, or not authenticated", body = ErrorBody)))]
+async fn change_password(
+    State(app): State<AppState>,
+    AuthUser(who): AuthUser,
+    Client(client): Client,
+    ApiJson(body): ApiJson<ChangeBody>,
+) -> Result<Json<MessageResponse>, ApiError> {
+    let current = body.current_password.map(SecretString::from);
+    let new = body.new_password.map(SecretString::from);
+    app.service
+        .change_password(&who, current, new, &client)
+        .await?;
+    Ok(Json(MessageResponse {
+        message: "Password changed successfully",
+    }))
+}
