@@ -28,6 +28,8 @@ pub enum AuditKind {
     EmailVerified,
     /// An administrator created a user from the command line.
     UserCreated,
+    /// A request was refused by a rate limit or a login block.
+    RateLimited,
 }
 
 impl AuditKind {
@@ -45,6 +47,7 @@ impl AuditKind {
             AuditKind::PasswordReset => "password_reset",
             AuditKind::EmailVerified => "email_verified",
             AuditKind::UserCreated => "user_created",
+            AuditKind::RateLimited => "rate_limited",
         }
     }
 }

@@ -83,6 +83,8 @@ pub enum AuthError {
     RateLimited {
         /// Seconds until a retry may succeed.
         retry_after_secs: u64,
+        /// The limit that was reached (for `RateLimit-Limit`).
+        limit: u32,
     },
     /// The password hashing queue is full; the server is overloaded.
     #[error("The server is busy, try again shortly")]

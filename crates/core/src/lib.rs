@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod hashing;
 pub mod keys;
+pub mod limits;
 pub mod mail;
 pub mod policy;
 pub mod secret;

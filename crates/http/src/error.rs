@@ -143,11 +143,21 @@ impl IntoResponse for ApiError {
             _ => tracing::debug!(code, %status, "request refused"),
         }
         let retry_after = match (&self, status) {
-            (ApiError::Auth(AuthError::RateLimited { retry_after_secs }), _) => {
-                Some((*retry_after_secs).max(1))
-            }
+            (
+                ApiError::Auth(AuthError::RateLimited {
+                    retry_after_secs, ..
+                }),
+                _,
+            ) => Some((*retry_after_secs).max(1)),
             (ApiError::Auth(AuthError::Overloaded), _) => Some(1),
             (_, StatusCode::SERVICE_UNAVAILABLE) => Some(5),
+            _ => None,
+        };
+        let rate_limit = match &self {
+            ApiError::Auth(AuthError::RateLimited {
+                retry_after_secs,
+                limit,
+            }) => Some((*limit, (*retry_after_secs).max(1))),
             _ => None,
         };
         let details = match self {
@@ -169,6 +179,12 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some((limit, reset)) = rate_limit {
+            let h = res.headers_mut();
+            h.insert("ratelimit-limit", HeaderValue::from(limit));
+            h.insert("ratelimit-remaining", HeaderValue::from(0));
+            h.insert("ratelimit-reset", HeaderValue::from(reset));
         }
         if let Some(secs) = retry_after {
             res.headers_mut()

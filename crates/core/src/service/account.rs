@@ -7,6 +7,7 @@ use super::AuthService;
 use crate::audit::AuditKind;
 use crate::domain::{ClientInfo, Email, User, UserRecord};
 use crate::error::AuthError;
+use crate::limits::Action;
 use crate::mail::{outgoing, MailContext, MailKind};
 use crate::secret::OpaqueToken;
 use crate::store::{NewOneTimeToken, TokenPurpose};
@@ -16,6 +17,7 @@ impl AuthService {
     /// Marks the email verified if `raw` is a live verification token for the user's
     /// current address. Single use.
     pub async fn verify_email(&self, raw: &str, client: &ClientInfo) -> Result<(), AuthError> {
+        self.limit_ip(Action::VerifyEmail, client)?;
         let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
         let now = self.now();
         let store = &self.inner.store;
@@ -42,7 +44,14 @@ impl AuthService {
     }
 
     /// Sends a fresh verification mail (older links stop working).
-    pub async fn resend_verification(&self, who: &Principal) -> Result<(), AuthError> {
+    pub async fn resend_verification(
+        &self,
+        who: &Principal,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        self.limit_ip(Action::ResendVerification, client)?;
+        let per_account = self.inner.limiter.check_resend(&who.user_id.0);
+        self.audit_limited(per_account, Action::ResendVerification, client)?;
         let record = self.inner.store.find_user_by_id(&who.user_id).await?;
         let record = record.ok_or(AuthError::Unauthenticated(
             "Session has been revoked or has expired",
@@ -60,8 +69,11 @@ impl AuthService {
     /// Starts a password reset. Answers at once and alike for known and unknown addresses:
     /// the look-up and the mail happen in a background task, so neither the answer nor its
     /// timing tells whether the address has an account.
-    pub fn forgot_password(&self, email: &str) -> Result<(), AuthError> {
+    pub fn forgot_password(&self, email: &str, client: &ClientInfo) -> Result<(), AuthError> {
+        self.limit_ip(Action::ForgotPassword, client)?;
         let email = Email::parse(email).map_err(|p| invalid("email", p))?;
+        let per_address = self.inner.limiter.check_forgot(&email.normalized());
+        self.audit_limited(per_address, Action::ForgotPassword, client)?;
         let service = self.clone();
         tokio::spawn(async move {
             if let Err(e) = service.send_reset_if_known(&email).await {

@@ -7,6 +7,7 @@ use super::{AuthService, AuthSuccess};
 use crate::audit::AuditKind;
 use crate::domain::{ClientInfo, Email, UserRecord, Username};
 use crate::error::AuthError;
+use crate::limits::Action;
 use crate::policy::MAX_PASSWORD_BYTES;
 
 /// A login as the client sent it.
@@ -39,6 +40,7 @@ impl AuthService {
         req: LoginRequest,
         client: &ClientInfo,
     ) -> Result<AuthSuccess, AuthError> {
+        self.limit_ip(Action::Login, client)?;
         let lookup = parse_lookup(&req)?;
         let password = req
             .password
@@ -49,6 +51,27 @@ impl AuthService {
         if password.expose_secret().len() > MAX_PASSWORD_BYTES {
             return Err(invalid("password", "is too long"));
         }
+        let account = match &lookup {
+            Lookup::Email(e) => format!("email:{e}"),
+            Lookup::Username(u) => format!("username:{u}"),
+        };
+        let attempt = match self
+            .inner
+            .limiter
+            .begin_login(&account, client.ip.as_deref())
+        {
+            Ok(attempt) => attempt,
+            Err(e) => {
+                self.audit(
+                    AuditKind::RateLimited,
+                    None,
+                    None,
+                    client,
+                    Some("login blocked"),
+                );
+                return Err(e);
+            }
+        };
         let record = match &lookup {
             Lookup::Email(e) => self.inner.store.find_user_by_email(e).await?,
             Lookup::Username(u) => self.inner.store.find_user_by_username(u).await?,
@@ -79,6 +102,7 @@ impl AuthService {
             );
             return Err(AuthError::InvalidCredentials);
         }
+        self.inner.limiter.login_succeeded(attempt);
         self.check_may_log_in(&record)?;
         if verified.needs_rehash {
             let fresh = self.inner.hasher.hash(&password).await?;

@@ -18,6 +18,7 @@ use crate::config::AuthConfig;
 use crate::domain::{ClientInfo, Session, SessionId, User, UserId};
 use crate::error::AuthError;
 use crate::hashing::PasswordHasher;
+use crate::limits::{Action, Limiter, LimitsConfig};
 use crate::mail::{MailRenderer, PlainRenderer};
 use crate::secret::{random_key, OpaqueToken};
 use crate::store::{NewSession, Store};
@@ -64,6 +65,7 @@ struct Inner {
     config: AuthConfig,
     renderer: Arc<dyn MailRenderer>,
     mail_ready: Arc<Notify>,
+    limiter: Limiter,
 }
 
 impl AuthService {
@@ -84,6 +86,7 @@ impl AuthService {
                 config,
                 renderer,
                 mail_ready,
+                limiter: Limiter::new(LimitsConfig::default()),
             }),
         }
     }
@@ -95,6 +98,19 @@ impl AuthService {
             .expect("configure the service before cloning it")
             .renderer = renderer;
         self
+    }
+
+    /// Applies `limits` instead of the defaults. Call before the service is cloned.
+    pub fn with_limits(mut self, limits: LimitsConfig) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("configure the service before cloning it")
+            .limiter = Limiter::new(limits);
+        self
+    }
+
+    /// The rate limiter (for periodic pruning).
+    pub fn limiter(&self) -> &Limiter {
+        &self.inner.limiter
     }
 
     /// Notified whenever a mail is queued, so the mail worker wakes at once.
@@ -187,6 +203,34 @@ impl AuthService {
             refresh_expires_in: cfg.refresh_token_ttl.num_seconds(),
             session_id: session_id.clone(),
         })
+    }
+
+    /// Applies the per-IP limit of `action`, auditing a refusal.
+    fn limit_ip(&self, action: Action, client: &ClientInfo) -> Result<(), AuthError> {
+        self.audit_limited(
+            self.inner.limiter.check_ip(action, client.ip.as_deref()),
+            action,
+            client,
+        )
+    }
+
+    /// Audits a limiter's refusal, passing the result through.
+    fn audit_limited(
+        &self,
+        result: Result<(), AuthError>,
+        action: Action,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
+        if result.is_err() {
+            self.audit(
+                AuditKind::RateLimited,
+                None,
+                None,
+                client,
+                Some(action.as_str()),
+            );
+        }
+        result
     }
 
     fn audit(

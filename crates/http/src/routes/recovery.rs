@@ -72,8 +72,9 @@ async fn verify_email(
 async fn resend_verification(
     State(app): State<AppState>,
     AuthUser(who): AuthUser,
+    Client(client): Client,
 ) -> Result<Json<MessageResponse>, ApiError> {
-    app.service.resend_verification(&who).await?;
+    app.service.resend_verification(&who, &client).await?;
     Ok(Json(MessageResponse {
         message: "Verification email sent",
     }))
@@ -85,12 +86,13 @@ async fn resend_verification(
     responses((status = 200, body = MessageResponse), (status = 400, description = "Malformed email", body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn forgot_password(
     State(app): State<AppState>,
+    Client(client): Client,
     ApiJson(body): ApiJson<ForgotBody>,
 ) -> Result<Json<MessageResponse>, ApiError> {
     let email = body
         .email
         .ok_or_else(|| authgate_core::AuthError::field("email", "is required"))?;
-    app.service.forgot_password(&email)?;
+    app.service.forgot_password(&email, &client)?;
     Ok(Json(MessageResponse {
         message: "If the email exists, a reset link has been sent",
     }))

@@ -1,0 +1,495 @@
+//! Rate limits and per-account brute-force protection.
+//!
+//! Two mechanisms:
+//! - **Per-key rates** (GCRA via `governor`): every sensitive action is limited per client IP,
+//!   and mail-sending actions also per address, so one client cannot flood the service and
+//!   one inbox cannot be bombed.
+//! - **Login lockout** per account, counted under one lock so parallel attempts count
+//!   exactly: each attempt is counted *before* the password is checked (and un-counted when
+//!   it succeeds). Per (account, IP), the first `free_attempts` consecutive failures are free;
+//!   after that each attempt must wait twice as long as the previous one (1 s, 2 s, 4 s, ...
+//!   up to 15 min). Per account, `max_failures` failures within an hour block the account for
+//!   `block_for`, except from IPs that have logged in to it successfully before, so the
+//!   owner's own device keeps a way in. A password reset clears the account's record.
+//!
+//! State lives in this process's memory: limits are per instance and reset on restart.
+
+use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use crate::error::AuthError;
+
+/// `max` events per `per`, with bursts of up to `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Events allowed per period (and the burst size).
+    pub max: u32,
+    /// The period.
+    pub per: Duration,
+}
+
+impl Rate {
+    /// `max` per minute.
+    pub const fn per_minute(max: u32) -> Rate {
+        Rate {
+            max,
+            per: Duration::from_secs(60),
+        }
+    }
+
+    /// `max` per hour.
+    pub const fn per_hour(max: u32) -> Rate {
+        Rate {
+            max,
+            per: Duration::from_secs(3600),
+        }
+    }
+
+    /// Parses `30/min`, `5/hour`, `10/s`, `100/15m`.
+    pub fn parse(s: &str) -> Result<Rate, String> {
+        let (n, period) = s
+            .split_once('/')
+            .ok_or("expected <count>/<period>, e.g. 30/min")?;
+        let max: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("{n:?} is not a count"))?;
+        let per = match period.trim() {
+            "s" | "sec" | "second" => Duration::from_secs(1),
+            "m" | "min" | "minute" => Duration::from_secs(60),
+            "h" | "hour" => Duration::from_secs(3600),
+            "d" | "day" => Duration::from_secs(86400),
+            other => humantime::parse_duration(other)
+                .map_err(|_| format!("{other:?} is not a period"))?,
+        };
+        if max == 0 || per.is_zero() {
+            return Err("count and period must be positive".into());
+        }
+        Ok(Rate { max, per })
+    }
+
+    fn quota(self) -> Quota {
+        let burst = NonZeroU32::new(self.max).unwrap_or(NonZeroU32::MIN);
+        Quota::with_period(self.per / self.max.max(1))
+            .unwrap_or(Quota::per_second(burst))
+            .allow_burst(burst)
+    }
+}
+
+/// An action subject to limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// POST /login.
+    Login,
+    /// POST /register.
+    Register,
+    /// POST /refresh.
+    Refresh,
+    /// POST /forgot-password.
+    ForgotPassword,
+    /// POST /reset-password.
+    ResetPassword,
+    /// POST /resend-verification.
+    ResendVerification,
+    /// GET /verify-email/{token}.
+    VerifyEmail,
+}
+
+const ACTIONS: [Action; 7] = [
+    Action::Login,
+    Action::Register,
+    Action::Refresh,
+    Action::ForgotPassword,
+    Action::ResetPassword,
+    Action::ResendVerification,
+    Action::VerifyEmail,
+];
+
+impl Action {
+    /// Stable snake_case name (metrics, audit, settings).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::Register => "register",
+            Action::Refresh => "refresh",
+            Action::ForgotPassword => "forgot_password",
+            Action::ResetPassword => "reset_password",
+            Action::ResendVerification => "resend_verification",
+            Action::VerifyEmail => "verify_email",
+        }
+    }
+}
+
+/// Limits in force.
+#[derive(Debug, Clone)]
+pub struct LimitsConfig {
+    /// Off: nothing is limited (benchmarks, trusted networks).
+    pub enabled: bool,
+    /// Per client IP, per action.
+    pub per_ip: HashMap<Action, Rate>,
+    /// Per email address: forgot-password mails.
+    pub forgot_per_email: Rate,
+    /// Per account: verification mails.
+    pub resend_per_account: Rate,
+    /// Consecutive failures per (account, IP) before attempts slow down.
+    pub free_attempts: u32,
+    /// Failures per account within an hour before the account is blocked.
+    pub max_failures: u32,
+    /// How long an account block lasts.
+    pub block_for: Duration,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let per_ip = HashMap::from([
+            (Action::Login, Rate::per_minute(30)),
+            (Action::Register, Rate::per_minute(20)),
+            (Action::Refresh, Rate::per_minute(120)),
+            (Action::ForgotPassword, Rate::per_minute(10)),
+            (Action::ResetPassword, Rate::per_minute(20)),
+            (Action::ResendVerification, Rate::per_minute(10)),
+            (Action::VerifyEmail, Rate::per_minute(30)),
+        ]);
+        LimitsConfig {
+            enabled: true,
+            per_ip,
+            forgot_per_email: Rate::per_hour(5),
+            resend_per_account: Rate::per_hour(5),
+            free_attempts: 5,
+            max_failures: 50,
+            block_for: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Applies [`LimitsConfig`].
+pub struct Limiter {
+    config: LimitsConfig,
+    per_ip: HashMap<Action, DefaultKeyedRateLimiter<String>>,
+    forgot_per_email: DefaultKeyedRateLimiter<String>,
+    resend_per_account: DefaultKeyedRateLimiter<String>,
+    accounts: Mutex<HashMap<String, AccountRecord>>,
+}
+
+#[derive(Default)]
+struct AccountRecord {
+    failures: u32,
+    window_start: Option<Instant>,
+    blocked_until: Option<Instant>,
+    per_ip: HashMap<String, IpRecord>,
+    trusted_ips: HashSet<String>,
+}
+
+#[derive(Clone, Copy)]
+struct IpRecord {
+    consecutive: u32,
+    last: Instant,
+}
+
+/// A login attempt counted by [`Limiter::begin_login`]; report how it ended.
+#[derive(Debug)]
+pub struct LoginAttempt {
+    account: String,
+    ip: String,
+}
+
+const FAILURE_WINDOW: Duration = Duration::from_secs(3600);
+const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
+const MAX_TRACKED_ACCOUNTS: usize = 100_000;
+
+impl Limiter {
+    /// Builds the limiters.
+    pub fn new(config: LimitsConfig) -> Self {
+        let per_ip = ACTIONS
+            .iter()
+            .map(|a| {
+                (
+                    *a,
+                    config
+                        .per_ip
+                        .get(a)
+                        .copied()
+                        .unwrap_or(Rate::per_minute(60)),
+                )
+            })
+            .map(|(a, rate)| (a, DefaultKeyedRateLimiter::keyed(rate.quota())))
+            .collect();
+        Limiter {
+            forgot_per_email: DefaultKeyedRateLimiter::keyed(config.forgot_per_email.quota()),
+            resend_per_account: DefaultKeyedRateLimiter::keyed(config.resend_per_account.quota()),
+            per_ip,
+            accounts: Mutex::new(HashMap::new()),
+            config,
+        }
+    }
+
+    /// The limits in force.
+    pub fn config(&self) -> &LimitsConfig {
+        &self.config
+    }
+
+    /// Counts one `action` from `ip`; `RateLimited` past the per-IP rate.
+    pub fn check_ip(&self, action: Action, ip: Option<&str>) -> Result<(), AuthError> {
+        let (Some(ip), true) = (ip, self.config.enabled) else {
+            return Ok(());
+        };
+        let limiter = &self.per_ip[&action];
+        let limit = self.config.per_ip.get(&action).map_or(60, |r| r.max);
+        check(limiter, ip, limit)
+    }
+
+    /// Counts one forgot-password mail to `email` (normalized); limited alike whether or not
+    /// the address has an account.
+    pub fn check_forgot(&self, email: &str) -> Result<(), AuthError> {
+        if !self.config.enabled {
+            return Ok(());
+        }
+        check(
+            &self.forgot_per_email,
+            email,
+            self.config.forgot_per_email.max,
+        )
+    }
+
+    /// Counts one verification mail for `account`.
+    pub fn check_resend(&self, account: &str) -> Result<(), AuthError> {
+        if !self.config.enabled {
+            return Ok(());
+        }
+        check(
+            &self.resend_per_account,
+            account,
+            self.config.resend_per_account.max,
+        )
+    }
+
+    /// Counts a login attempt on `account` from `ip` before the password is checked, or
+    /// refuses it while the account or this (account, IP) pair is blocked.
+    pub fn begin_login(&self, account: &str, ip: Option<&str>) -> Result<LoginAttempt, AuthError> {
+        let ip = ip.unwrap_or("unknown").to_owned();
+        let attempt = LoginAttempt {
+            account: account.to_owned(),
+            ip: ip.clone(),
+        };
+        if !self.config.enabled {
+            return Ok(attempt);
+        }
+        let now = Instant::now();
+        let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+        if accounts.len() >= MAX_TRACKED_ACCOUNTS {
+            accounts.retain(|_, r| r.is_recent(now));
+        }
+        let record = accounts.entry(attempt.account.clone()).or_default();
+        let trusted = record.trusted_ips.contains(&ip);
+        if let Some(until) = record.blocked_until.filter(|u| *u > now && !trusted) {
+            return Err(limited(until - now, self.config.max_failures));
+        }
+        if let Some(ip_rec) = record.per_ip.get(&ip) {
+            let wait = self.backoff(ip_rec.consecutive);
+            if ip_rec.last + wait > now {
+                return Err(limited(ip_rec.last + wait - now, self.config.free_attempts));
+            }
+        }
+        record.count_failure(&ip, now, &self.config);
+        Ok(attempt)
+    }
+
+    /// The attempt had the right password: un-count it, reset this IP's streak, and trust
+    /// this IP for the account from now on.
+    pub fn login_succeeded(&self, attempt: LoginAttempt) {
+        let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(record) = accounts.get_mut(&attempt.account) {
+            record.failures = record.failures.saturating_sub(1);
+            record.per_ip.remove(&attempt.ip);
+            record.trusted_ips.insert(attempt.ip);
+        }
+    }
+
+    /// Forgets every failure and block of `account` (after a password reset).
+    pub fn clear_account(&self, account: &str) {
+        self.accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(account);
+    }
+
+    /// Drops state that no longer limits anything (call periodically).
+    pub fn prune(&self) {
+        let now = Instant::now();
+        self.accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, r| r.is_recent(now));
+        self.per_ip.values().for_each(|l| l.retain_recent());
+        self.forgot_per_email.retain_recent();
+        self.resend_per_account.retain_recent();
+    }
+
+    fn backoff(&self, consecutive: u32) -> Duration {
+        match consecutive.checked_sub(self.config.free_attempts) {
+            None => Duration::ZERO,
+            Some(extra) => Duration::from_secs(1u64 << extra.min(20)).min(MAX_BACKOFF),
+        }
+    }
+}
+
+impl AccountRecord {
+    fn count_failure(&mut self, ip: &str, now: Instant, config: &LimitsConfig) {
+        if self.window_start.is_none_or(|s| now - s > FAILURE_WINDOW) {
+            self.window_start = Some(now);
+            self.failures = 0;
+        }
+        self.failures += 1;
+        if self.failures >= config.max_failures {
+            self.blocked_until = Some(now + config.block_for);
+        }
+        let rec = self.per_ip.entry(ip.to_owned()).or_insert(IpRecord {
+            consecutive: 0,
+            last: now,
+        });
+        rec.consecutive += 1;
+        rec.last = now;
+    }
+
+    fn is_recent(&self, now: Instant) -> bool {
+        self.blocked_until.is_some_and(|u| u > now)
+            || self.window_start.is_some_and(|s| now - s < FAILURE_WINDOW)
+            || !self.trusted_ips.is_empty()
+    }
+}
+
+fn check(
+    limiter: &DefaultKeyedRateLimiter<String>,
+    key: &str,
+    limit: u32,
+) -> Result<(), AuthError> {
+    limiter.check_key(&key.to_owned()).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        limited(wait, limit)
+    })
+}
+
+fn limited(wait: Duration, limit: u32) -> AuthError {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    AuthError::RateLimited {
+        retry_after_secs: secs.max(1),
+        limit,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter(free: u32, max_failures: u32) -> Limiter {
+        Limiter::new(LimitsConfig {
+            free_attempts: free,
+            max_failures,
+            ..LimitsConfig::default()
+        })
+    }
+
+    #[test]
+    fn rates_parse_from_settings() {
+        assert_eq!(Rate::parse("30/min").unwrap(), Rate::per_minute(30));
+        assert_eq!(Rate::parse("5/hour").unwrap(), Rate::per_hour(5));
+        assert_eq!(
+            Rate::parse("100/15m").unwrap(),
+            Rate {
+                max: 100,
+                per: Duration::from_secs(900)
+            }
+        );
+        assert!(Rate::parse("0/min").is_err());
+        assert!(Rate::parse("abc").is_err());
+    }
+
+    #[test]
+    fn an_ip_is_limited_after_its_burst() {
+        let mut cfg = LimitsConfig::default();
+        cfg.per_ip.insert(Action::Register, Rate::per_minute(3));
+        let l = Limiter::new(cfg);
+        for _ in 0..3 {
+            l.check_ip(Action::Register, Some("1.2.3.4")).unwrap();
+        }
+        let err = l.check_ip(Action::Register, Some("1.2.3.4")).unwrap_err();
+        assert!(
+            matches!(err, AuthError::RateLimited { retry_after_secs, limit: 3 } if retry_after_secs >= 1)
+        );
+        assert!(l.check_ip(Action::Register, Some("5.6.7.8")).is_ok());
+    }
+
+    #[test]
+    fn consecutive_failures_from_one_ip_start_to_wait_after_the_free_ones() {
+        let l = limiter(3, 100);
+        for _ in 0..3 {
+            l.begin_login("ada", Some("1.1.1.1")).unwrap();
+        }
+        assert!(l.begin_login("ada", Some("1.1.1.1")).is_err());
+        assert!(
+            l.begin_login("ada", Some("2.2.2.2")).is_ok(),
+            "another IP keeps its own streak"
+        );
+    }
+
+    #[test]
+    fn an_account_is_blocked_after_max_failures_except_for_its_trusted_ips() {
+        let l = limiter(1000, 10);
+        let owner = l.begin_login("ada", Some("9.9.9.9")).unwrap();
+        l.login_succeeded(owner);
+        for i in 0..10 {
+            l.begin_login("ada", Some(&format!("10.0.0.{i}"))).unwrap();
+        }
+        assert!(l.begin_login("ada", Some("10.0.1.1")).is_err());
+        assert!(
+            l.begin_login("ada", Some("9.9.9.9")).is_ok(),
+            "the owner's IP keeps a way in"
+        );
+        l.clear_account("ada");
+        assert!(
+            l.begin_login("ada", Some("10.0.1.1")).is_ok(),
+            "a reset clears the block"
+        );
+    }
+
+    #[test]
+    fn parallel_attempts_count_exactly() {
+        let l = std::sync::Arc::new(limiter(1000, 1000));
+        let handles: Vec<_> = (0..50)
+            .map(|i| {
+                let l = l.clone();
+                std::thread::spawn(move || l.begin_login("ada", Some(&format!("ip{i}"))).is_ok())
+            })
+            .collect();
+        assert!(handles.into_iter().all(|h| h.join().unwrap()));
+        assert_eq!(l.accounts.lock().unwrap()["ada"].failures, 50);
+    }
+
+    #[test]
+    fn a_successful_login_does_not_count_as_a_failure() {
+        let l = limiter(2, 100);
+        for _ in 0..5 {
+            let a = l.begin_login("ada", Some("1.1.1.1")).unwrap();
+            l.login_succeeded(a);
+        }
+        assert_eq!(l.accounts.lock().unwrap()["ada"].failures, 0);
+    }
+
+    #[test]
+    fn disabled_limits_never_refuse() {
+        let l = Limiter::new(LimitsConfig {
+            enabled: false,
+            max_failures: 1,
+            ..LimitsConfig::default()
+        });
+        for _ in 0..10 {
+            assert!(l.begin_login("ada", None).is_ok());
+            assert!(l.check_forgot("a@b.c").is_ok());
+        }
+    }
+}
