@@ -1,14 +1,20 @@
 //! authgate's SQL stores.
 //!
-//! [`SqliteStore`] is the embedded default: one file, no server. A `PostgresStore` will sit
-//! beside it in `postgres/` with its own `migrations/postgres/`. Each backend implements every
-//! trait of [`authgate_core::Store`] with its own SQL dialect and migrations, converts its
-//! errors into [`authgate_core::StoreError`] in one place (`error.rs`), and is held to the
-//! shared contract suite in `authgate-store-tests`.
+//! Two backends implement every trait of [`authgate_core::Store`], each with its own SQL
+//! dialect and migrations (`migrations/<dialect>/`): [`SqliteStore`], the embedded default
+//! (one file, no server), and [`PostgresStore`], for several instances sharing one database.
+//! Both convert their errors into [`authgate_core::StoreError`] in one place (`error.rs`) and
+//! are held to the shared contract suite in `authgate-store-tests`.
+//!
+//! With the `testing` feature, the `testing` module gives each test a fresh PostgreSQL database.
 
 #![warn(missing_docs)]
 
 mod error;
+pub mod postgres;
 pub mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::{SqliteOptions, SqliteStore};

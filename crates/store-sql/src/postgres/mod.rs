@@ -1,0 +1,128 @@
+//! [`PostgresStore`]: the PostgreSQL backend, for several instances sharing one database.
+//!
+//! Concurrency rests on PostgreSQL itself, never on a read followed by a write:
+//! - email and username uniqueness are unique indexes on the normalized columns, so two
+//!   registrations racing for one address cannot both commit;
+//! - refresh rotation, one-time-token consumption and session creation are each a single
+//!   guarded statement (`UPDATE ... WHERE <still valid> RETURNING`, chained in data-modifying
+//!   CTEs): of concurrent callers, the first takes the row lock and every later one re-checks
+//!   the guard against the committed row (READ COMMITTED re-evaluation) and matches nothing;
+//! - mail workers claim with `FOR UPDATE SKIP LOCKED`, so they split the queue without waiting
+//!   on each other.
+//!
+//! Migrations run under a PostgreSQL advisory lock, so instances starting together take
+//! turns (see [`Store::migrate`] below for exactly what is relied on).
+
+mod keys;
+mod mail;
+mod sessions;
+mod tokens;
+mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use authgate_core::store::{Store, StoreResult};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use crate::error::{db_err, migrate_err};
+
+/// How long a caller waits for a pooled connection (including opening a new one) before the
+/// store answers `Unavailable`: a dead or unreachable server fails fast instead of hanging.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The name the server shows for our connections (`pg_stat_activity.application_name`).
+const APPLICATION_NAME: &str = "authgate";
+
+/// The schema migrations, embedded at compile time.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Tuning for [`PostgresStore::connect_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostgresOptions {
+    /// Most connections this instance opens. Every instance has its own pool, so the sum over
+    /// instances must stay below the server's `max_connections`.
+    pub max_connections: u32,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            max_connections: 10,
+        }
+    }
+}
+
+/// The PostgreSQL backend of every store trait.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), authgate_core::StoreError> {
+/// use authgate_core::Store;
+/// use authgate_store_sql::{PostgresOptions, PostgresStore};
+/// let url = "postgres://authgate:secret@localhost/authgate";
+/// let store = PostgresStore::connect_with(url, PostgresOptions { max_connections: 20 }).await?;
+/// store.migrate().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=...`) with
+    /// [`PostgresOptions::default`].
+    pub async fn connect(url: &str) -> StoreResult<PostgresStore> {
+        Self::connect_with(url, PostgresOptions::default()).await
+    }
+
+    /// Connects to `url` with the given options. One connection is opened at once, so a wrong
+    /// address or password is reported here; an unreachable server is
+    /// [`StoreError::Unavailable`](authgate_core::StoreError::Unavailable) within about 5 s.
+    #[tracing::instrument(skip_all, fields(max_connections = options.max_connections))]
+    pub async fn connect_with(url: &str, options: PostgresOptions) -> StoreResult<PostgresStore> {
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(db_err)?
+            .application_name(APPLICATION_NAME);
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(connect)
+            .await
+            .map_err(db_err)?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    /// Applies pending migrations. Safe when several instances start at once: sqlx 0.8's
+    /// `Migrator` (with its default `locking = true`) takes the session-level advisory lock
+    /// `pg_advisory_lock(<id derived from current_database()>)` before it creates
+    /// `_sqlx_migrations` or reads the applied versions, and releases it when done; every
+    /// migration runs in its own transaction together with its bookkeeping row. So the first
+    /// instance applies the migrations while the others wait on the lock, then find them
+    /// applied. The lock belongs to the connection's session and sqlx does not release it when
+    /// a migration fails, so this connection is closed rather than returned to the pool: the
+    /// lock dies with the session on every path (success, error, or a cancelled future).
+    #[tracing::instrument(skip_all)]
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        conn.close_on_drop();
+        MIGRATOR.run_direct(&mut *conn).await.map_err(migrate_err)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn backend_name(&self) -> &'static str {
+        "postgres"
+    }
+}

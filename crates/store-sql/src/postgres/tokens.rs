@@ -1,0 +1,133 @@
+//! [`OneTimeTokenStore`] for PostgreSQL: email-verification and password-reset tokens,
+//! written together with the mail that carries them.
+
+use async_trait::async_trait;
+use authgate_core::domain::UserId;
+use authgate_core::secret::TokenHash;
+use authgate_core::store::{
+    ConsumedToken, NewOneTimeToken, OneTimeTokenStore, OutgoingMail, StoreResult, TokenPurpose,
+};
+use chrono::{DateTime, Utc};
+
+use super::mail::insert_mail_query;
+use super::PostgresStore;
+use crate::error::db_err;
+
+/// The user and address of a token, as `RETURNING user_id, email` gives them.
+type TokenRow = (String, String);
+
+/// A token row as the core sees it.
+fn consumed((user_id, email): TokenRow) -> ConsumedToken {
+    ConsumedToken {
+        user_id: UserId(user_id),
+        email,
+    }
+}
+
+#[async_trait]
+impl OneTimeTokenStore for PostgresStore {
+    #[tracing::instrument(skip_all, fields(user_id = %token.user_id, purpose = token.purpose.as_str(), supersede))]
+    async fn create_one_time_token(
+        &self,
+        token: &NewOneTimeToken,
+        mail: &OutgoingMail,
+        supersede: bool,
+    ) -> StoreResult<()> {
+        let now = token.created_at;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        if supersede {
+            // An invalidated token is marked used: it can never be consumed again.
+            sqlx::query(
+                "UPDATE one_time_tokens SET used_at = $1 \
+                 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(&token.user_id.0)
+            .bind(token.purpose.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        sqlx::query(
+            "INSERT INTO one_time_tokens (hash, user_id, purpose, email, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&token.hash.0[..])
+        .bind(&token.user_id.0)
+        .bind(token.purpose.as_str())
+        .bind(&token.email)
+        .bind(now)
+        .bind(token.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        insert_mail_query(mail, now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    #[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
+    async fn find_one_time_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ConsumedToken>> {
+        let row: Option<TokenRow> = sqlx::query_as(
+            "SELECT user_id, email FROM one_time_tokens \
+             WHERE hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(&hash.0[..])
+        .bind(purpose.as_str())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(row.map(consumed))
+    }
+
+    #[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
+    async fn consume_one_time_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ConsumedToken>> {
+        // One guarded statement: concurrent callers queue on the row lock, and every one after
+        // the first re-checks `used_at IS NULL` against the committed row and gets nothing.
+        let row: Option<TokenRow> = sqlx::query_as(
+            "UPDATE one_time_tokens SET used_at = $1 \
+             WHERE hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 \
+             RETURNING user_id, email",
+        )
+        .bind(now)
+        .bind(&hash.0[..])
+        .bind(purpose.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(row.map(consumed))
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id, purpose = purpose.as_str()))]
+    async fn invalidate_one_time_tokens(
+        &self,
+        user_id: &UserId,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE one_time_tokens SET used_at = $1 \
+             WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(&user_id.0)
+        .bind(purpose.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+}

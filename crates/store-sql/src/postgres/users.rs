@@ -1,0 +1,169 @@
+//! [`UserStore`] for PostgreSQL.
+
+use async_trait::async_trait;
+use authgate_core::domain::{NewUser, User, UserId, UserRecord};
+use authgate_core::store::{StoreResult, UserStore};
+use authgate_core::StoreError;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::Postgres;
+
+use super::PostgresStore;
+use crate::error::db_err;
+
+/// The columns every user look-up selects, in [`UserRow`] order.
+const USER_COLUMNS: &str =
+    "id, email, username, name, first_name, last_name, role, email_verified_at, \
+     password_hash, disabled_at, created_at, last_login_at";
+
+/// A `users` row as stored.
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    email: Option<String>,
+    username: Option<String>,
+    name: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    role: String,
+    email_verified_at: Option<DateTime<Utc>>,
+    password_hash: String,
+    disabled_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    last_login_at: Option<DateTime<Utc>>,
+}
+
+impl From<UserRow> for UserRecord {
+    fn from(r: UserRow) -> Self {
+        UserRecord {
+            user: User {
+                id: UserId(r.id),
+                email: r.email,
+                username: r.username,
+                name: r.name,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                role: r.role,
+                email_verified: r.email_verified_at.is_some(),
+                created_at: r.created_at,
+                last_login_at: r.last_login_at,
+            },
+            password_hash: r.password_hash,
+            disabled_at: r.disabled_at,
+        }
+    }
+}
+
+impl PostgresStore {
+    /// The one user whose `column` equals `value`; `column` is one of ours, never input.
+    async fn find_user_where(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> StoreResult<Option<UserRecord>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = $1");
+        let row: Option<UserRow> = sqlx::query_as(&sql)
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(row.map(UserRecord::from))
+    }
+
+    /// Runs a single-row `UPDATE users ... WHERE id = $n`; `NotFound` when no row matched.
+    async fn update_user<'q>(&self, query: Query<'q, Postgres, PgArguments>) -> StoreResult<()> {
+        let done = query.execute(&self.pool).await.map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserStore for PostgresStore {
+    #[tracing::instrument(skip_all, fields(user_id = %user.user.id))]
+    async fn insert_user(&self, user: &NewUser) -> StoreResult<()> {
+        let u = &user.user;
+        // A user created already verified (e.g. by an administrator) was verified at creation.
+        let verified_at: Option<DateTime<Utc>> = u.email_verified.then_some(u.created_at);
+        // The unique indexes decide races: a taken email or username fails the whole insert
+        // with SQLSTATE 23505 naming the index, which `db_err` turns into `Conflict`.
+        sqlx::query(
+            "INSERT INTO users (id, email, email_normalized, username, username_normalized, name, \
+             first_name, last_name, role, email_verified_at, password_hash, created_at, last_login_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&u.id.0)
+        .bind(&u.email)
+        .bind(&user.email_normalized)
+        .bind(&u.username)
+        .bind(&user.username_normalized)
+        .bind(&u.name)
+        .bind(&u.first_name)
+        .bind(&u.last_name)
+        .bind(&u.role)
+        .bind(verified_at)
+        .bind(&user.password_hash)
+        .bind(u.created_at)
+        .bind(u.last_login_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %id))]
+    async fn find_user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
+        self.find_user_where("id", &id.0).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_user_by_email(&self, email_normalized: &str) -> StoreResult<Option<UserRecord>> {
+        self.find_user_where("email_normalized", email_normalized)
+            .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_user_by_username(
+        &self,
+        username_normalized: &str,
+    ) -> StoreResult<Option<UserRecord>> {
+        self.find_user_where("username_normalized", username_normalized)
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %id))]
+    async fn set_password_hash(&self, id: &UserId, password_hash: &str) -> StoreResult<()> {
+        self.update_user(
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(password_hash)
+                .bind(&id.0),
+        )
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %id))]
+    async fn set_email_verified(&self, id: &UserId, at: DateTime<Utc>) -> StoreResult<()> {
+        // Keeps the first verification time if the address was already verified.
+        self.update_user(
+            sqlx::query(
+                "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2",
+            )
+            .bind(at)
+            .bind(&id.0),
+        )
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %id, disabled = at.is_some()))]
+    async fn set_disabled(&self, id: &UserId, at: Option<DateTime<Utc>>) -> StoreResult<()> {
+        self.update_user(
+            sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(&id.0),
+        )
+        .await
+    }
+}
