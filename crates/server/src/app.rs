@@ -1,0 +1,187 @@
+//! The server: [`App::build`] assembles everything and binds the port; [`App::run`] serves
+//! until the shutdown future completes, then drains in-flight requests.
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use authgate_core::hashing::PasswordHasher;
+use authgate_core::keys::load_signer;
+use authgate_core::{AuthService, Store};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::config::Config;
+use crate::error::Error;
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often expired and revoked sessions are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// How long a dead session is kept before it is deleted.
+const PRUNE_AFTER: chrono::Duration = chrono::Duration::days(1);
+
+/// A ready-to-run authgate server: store open and migrated, keys loaded, port bound.
+pub struct App {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    router: Router,
+    service: AuthService,
+    public_url: String,
+}
+
+impl App {
+    /// Opens and migrates the store, loads the signing keys, builds the service and the
+    /// router, and binds `config.bind` (port 0 picks a free port). When no public URL is
+    /// configured it becomes `http://{the bound address}`.
+    pub async fn build(mut config: Config) -> Result<App, Error> {
+        for warning in config.warnings() {
+            tracing::warn!("{warning}");
+        }
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| Error::Io {
+                context: format!("cannot listen on {}", config.bind),
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| Error::Io {
+            context: "cannot read the bound address".into(),
+            source,
+        })?;
+        config.bind = local_addr;
+        tracing::info!(config = %config.summary(), "effective configuration");
+
+        let store = crate::store::connect(&config).await?;
+        store
+            .migrate()
+            .await
+            .map_err(Error::store("cannot migrate the database"))?;
+        let service = build_service(&config, store).await?;
+        let router = authgate_http::router(service.clone(), config.http_config());
+        Ok(App {
+            listener,
+            local_addr,
+            router,
+            service,
+            public_url: config.public_url(),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The public base URL in force (without trailing slash).
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// The service behind the API (e.g. to create users in tests).
+    pub fn service(&self) -> &AuthService {
+        &self.service
+    }
+
+    /// Serves until `shutdown` completes; then stops accepting connections, lets in-flight
+    /// requests finish (up to 30 s) and returns. Also prunes dead sessions every hour.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let App {
+            listener,
+            local_addr,
+            router,
+            service,
+            ..
+        } = self;
+        let pruner = tokio::spawn(prune_sessions(service.store().clone()));
+        tracing::info!("listening on http://{local_addr}");
+
+        let (signalled_tx, signalled_rx) = oneshot::channel::<()>();
+        let shutdown = async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections; finishing in-flight requests");
+            let _ = signalled_tx.send(());
+        };
+        let server = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .into_future();
+        let drain_deadline = async move {
+            if signalled_rx.await.is_ok() {
+                tokio::time::sleep(DRAIN_TIMEOUT).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let result = tokio::select! {
+            r = server => r.map_err(|source| Error::Io { context: "server failed".into(), source }),
+            () = drain_deadline => {
+                tracing::warn!("in-flight requests did not finish within {DRAIN_TIMEOUT:?}; closing them");
+                Ok(())
+            }
+        };
+        pruner.abort();
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Loads the signer, makes the hasher and assembles the service (shared with the CLI's
+/// user commands).
+pub(crate) async fn build_service(
+    config: &Config,
+    store: Arc<dyn Store>,
+) -> Result<AuthService, Error> {
+    let auth = config.auth_config();
+    let signer = load_signer(store.as_ref(), &auth, config.jwt_secret.as_ref())
+        .await
+        .map_err(Error::auth("cannot load the signing keys"))?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let hasher = PasswordHasher::new(config.hash, cores, config.hash_max_queue)
+        .map_err(Error::auth("invalid password hashing parameters"))?;
+    Ok(AuthService::new(store, hasher, Arc::new(signer), auth))
+}
+
+/// Every hour (and once at start), deletes sessions that died more than a day ago.
+async fn prune_sessions(store: Arc<dyn Store>) {
+    let mut tick = tokio::time::interval(PRUNE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store.prune_sessions(chrono::Utc::now() - PRUNE_AFTER).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "deleted expired and revoked sessions"),
+            Err(e) => tracing::warn!(error = %e, "pruning sessions failed; will retry"),
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("received SIGINT"),
+        () = term => tracing::info!("received SIGTERM"),
+    }
+}

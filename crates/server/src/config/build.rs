@@ -1,0 +1,216 @@
+//! Turning raw values into a [`Config`], and a `Config` into the layers' settings.
+
+use std::time::Duration;
+
+use authgate_core::hashing::HashParams;
+use authgate_core::policy::{PasswordPolicy, PolicyMode};
+use authgate_core::AuthConfig;
+use authgate_http::{HttpConfig, RefreshDelivery};
+
+use super::settings::{env_name, setting};
+use super::sources::Sources;
+use super::urls::{smtp_url, DatabaseUrl};
+use super::values as v;
+use super::{Config, ConfigError, LogFormat, SqliteSynchronous};
+
+/// The longest password the core accepts; the minimum may not exceed it.
+const MAX_PASSWORD_CHARS: usize = 128;
+/// Largest body the API accepts (the contract's 64 KiB).
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Reads values one key at a time, collecting every problem instead of stopping at the first.
+struct Reader<'a> {
+    sources: &'a Sources,
+    problems: Vec<String>,
+}
+
+impl Reader<'_> {
+    /// The parsed value of `key`, or `None` when unset or invalid (the problem is recorded).
+    fn opt<T>(
+        &mut self,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let known = setting(key).expect("every key read is in SETTINGS");
+        let raw = self.sources.get(key)?;
+        let value = if known.secret {
+            raw.value.as_str()
+        } else {
+            raw.value.trim()
+        };
+        match parse(value) {
+            Ok(parsed) => Some(parsed),
+            Err(problem) => {
+                self.problems.push(format!("{}: {problem}", raw.label(key)));
+                None
+            }
+        }
+    }
+
+    /// The parsed value of `key`, or `default` when unset (or invalid: the problem is recorded).
+    fn get<T>(
+        &mut self,
+        key: &'static str,
+        default: T,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> T {
+        self.opt(key, parse).unwrap_or(default)
+    }
+
+    /// Records a problem found by a check across settings.
+    fn problem(&mut self, key: &str, message: String) {
+        let label = self
+            .sources
+            .get(key)
+            .map_or_else(|| env_name(key), |raw| raw.label(key));
+        self.problems.push(format!("{label}: {message}"));
+    }
+}
+
+/// Builds and cross-checks the configuration.
+pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
+    let mut r = Reader {
+        sources,
+        problems: Vec::new(),
+    };
+    let defaults = HashParams::default();
+    let mins = |n: u64| Duration::from_secs(60 * n);
+    let hours = |n: u64| Duration::from_secs(3600 * n);
+    let config = Config {
+        bind: r.get("bind", ([127, 0, 0, 1], 8080).into(), v::socket_addr),
+        public_url: r.opt("public_url", v::public_url),
+        database_url: r
+            .get("database_url", None, |s| DatabaseUrl::parse(s).map(Some))
+            .unwrap_or_else(|| DatabaseUrl::parse("sqlite://authgate.db").expect("valid default")),
+        database_max_connections: r.get("database_max_connections", 8, |s| v::integer(s, 1, 1000)),
+        sqlite_synchronous: r.get(
+            "sqlite_synchronous",
+            SqliteSynchronous::Normal,
+            v::sqlite_synchronous,
+        ),
+        smtp_url: r.opt("smtp_url", smtp_url),
+        mail_from: r.opt("mail_from", v::mailbox),
+        access_token_ttl: r.get("access_token_ttl", mins(15), v::duration),
+        refresh_token_ttl: r.get("refresh_token_ttl", hours(24 * 30), v::duration),
+        refresh_grace: r.get(
+            "refresh_grace",
+            Duration::from_secs(10),
+            v::duration_or_zero,
+        ),
+        jwt_secret: r.opt("jwt_secret", v::jwt_secret),
+        jwt_audience: r.get("jwt_audience", "authgate".to_owned(), v::audience),
+        refresh_token_delivery: r.get(
+            "refresh_token_delivery",
+            RefreshDelivery::Both,
+            v::refresh_delivery,
+        ),
+        require_email: r.get("require_email", true, v::boolean),
+        require_verified_email: r.get("require_verified_email", false, v::boolean),
+        self_assignable_roles: r.get("self_assignable_roles", Vec::new(), v::roles),
+        allowed_origins: r.get("allowed_origins", Vec::new(), v::origins),
+        trusted_proxies: r.get("trusted_proxies", Vec::new(), v::ip_list),
+        password_policy: r.get("password_policy", PolicyMode::Classic, v::policy_mode),
+        password_min_length: r.get("password_min_length", 8, |s| {
+            v::integer(s, 1, MAX_PASSWORD_CHARS)
+        }),
+        hash: HashParams {
+            memory_kib: r.get("hash_memory_kib", defaults.memory_kib, |s| {
+                v::integer(s, 8, 4 * 1024 * 1024)
+            }),
+            iterations: r.get("hash_iterations", defaults.iterations, |s| {
+                v::integer(s, 1, 100)
+            }),
+            parallelism: r.get("hash_parallelism", defaults.parallelism, |s| {
+                v::integer(s, 1, 64)
+            }),
+        },
+        hash_max_queue: r.get("hash_max_queue", 1024, |s| v::integer(s, 1, 1_000_000)),
+        verification_token_ttl: r.get("verification_token_ttl", hours(24), v::duration),
+        reset_token_ttl: r.get("reset_token_ttl", hours(1), v::duration),
+        log_format: r.get("log_format", LogFormat::Pretty, v::log_format),
+        log_filter: r.get("log", "info".to_owned(), v::log_filter),
+        warnings: sources.warnings.clone(),
+    };
+    cross_check(config, r)
+}
+
+/// Checks between settings; adds warnings for risky but legal choices.
+fn cross_check(mut config: Config, mut r: Reader<'_>) -> Result<Config, ConfigError> {
+    if config.hash.memory_kib < 8 * config.hash.parallelism {
+        let message = format!(
+            "must be at least 8 x AUTHGATE_HASH_PARALLELISM = {}",
+            8 * config.hash.parallelism
+        );
+        r.problem("hash_memory_kib", message);
+    }
+    if !r.problems.is_empty() {
+        return Err(ConfigError {
+            problems: r.problems,
+        });
+    }
+    let w = &mut config.warnings;
+    if config.public_url.is_none() && config.bind.ip().is_unspecified() {
+        w.push(format!(
+            "AUTHGATE_PUBLIC_URL is not set: tokens and links will name http://{}; set it to the address clients use",
+            config.bind
+        ));
+    }
+    if let Some(url) = config.public_url.as_deref() {
+        let local = ["http://localhost", "http://127.", "http://[::1]"]
+            .iter()
+            .any(|p| url.starts_with(p));
+        if url.starts_with("http://") && !local {
+            w.push("AUTHGATE_PUBLIC_URL is not https: the refresh-token cookie is sent without `Secure`".into());
+        }
+    }
+    if config.self_assignable_roles.iter().any(|r| r == "admin") {
+        w.push("AUTHGATE_SELF_ASSIGNABLE_ROLES contains `admin`: anyone can sign up as an administrator".into());
+    }
+    if config.access_token_ttl > config.refresh_token_ttl {
+        w.push("AUTHGATE_ACCESS_TOKEN_TTL is longer than AUTHGATE_REFRESH_TOKEN_TTL".into());
+    }
+    Ok(config)
+}
+
+fn chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).expect("durations are capped at ten years")
+}
+
+/// The core's settings.
+pub(super) fn auth_config(c: &Config) -> AuthConfig {
+    AuthConfig {
+        public_url: c.public_url(),
+        audience: c.jwt_audience.clone(),
+        access_token_ttl: chrono(c.access_token_ttl),
+        refresh_token_ttl: chrono(c.refresh_token_ttl),
+        refresh_grace: chrono(c.refresh_grace),
+        require_email: c.require_email,
+        require_verified_email: c.require_verified_email,
+        self_assignable_roles: c.self_assignable_roles.clone(),
+        password_policy: PasswordPolicy {
+            mode: c.password_policy,
+            min_chars: c.password_min_length,
+            max_chars: MAX_PASSWORD_CHARS,
+        },
+        verification_token_ttl: chrono(c.verification_token_ttl),
+        reset_token_ttl: chrono(c.reset_token_ttl),
+    }
+}
+
+/// The HTTP layer's settings.
+pub(super) fn http_config(c: &Config) -> HttpConfig {
+    let mut allowed_origins = c.allowed_origins.clone();
+    if let Ok(url) = url::Url::parse(&c.public_url()) {
+        let origin = url.origin().ascii_serialization();
+        if !allowed_origins.contains(&origin) {
+            allowed_origins.insert(0, origin);
+        }
+    }
+    HttpConfig {
+        refresh_delivery: c.refresh_token_delivery,
+        cookie_secure: c.is_https(),
+        allowed_origins,
+        max_body_bytes: MAX_BODY_BYTES,
+        trusted_proxies: c.trusted_proxies.clone(),
+    }
+}

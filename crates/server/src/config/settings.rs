@@ -1,0 +1,162 @@
+//! The table of every setting: its key, its default and a one-line description. The key is
+//! the config-file name; the environment variable is `AUTHGATE_` + the key upper-cased.
+
+/// Prefix of every environment variable authgate reads.
+pub const ENV_PREFIX: &str = "AUTHGATE_";
+
+/// The environment variable naming the config file (read by the CLI, not a setting).
+pub const CONFIG_FILE_VAR: &str = "AUTHGATE_CONFIG";
+
+/// One setting.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    /// Config-file key (lower case).
+    pub key: &'static str,
+    /// The default, as text.
+    pub default: &'static str,
+    /// What it does.
+    pub help: &'static str,
+    /// Its value is a secret (never printed, never echoed in an error).
+    pub secret: bool,
+}
+
+const fn s(key: &'static str, default: &'static str, help: &'static str) -> Setting {
+    Setting {
+        key,
+        default,
+        help,
+        secret: false,
+    }
+}
+
+/// Every setting, in the order they are documented.
+pub const SETTINGS: &[Setting] = &[
+    s("bind", "127.0.0.1:8080", "address and port to listen on"),
+    s(
+        "public_url",
+        "http://{bind}",
+        "public base URL (token issuer, links in mails)",
+    ),
+    s(
+        "database_url",
+        "sqlite://authgate.db",
+        "sqlite:..., postgres://... or mongodb://...",
+    ),
+    s(
+        "database_max_connections",
+        "8",
+        "database connection pool size",
+    ),
+    s(
+        "sqlite_synchronous",
+        "normal",
+        "normal | full (full also survives power loss)",
+    ),
+    s(
+        "smtp_url",
+        "(none: mails go to a local outbox)",
+        "smtp[s]:// or smtp+starttls://user:pass@host:port",
+    ),
+    s(
+        "mail_from",
+        "(none)",
+        "sender of mails, e.g. Authgate <no-reply@example.com>",
+    ),
+    s("access_token_ttl", "15m", "life of an access token"),
+    s(
+        "refresh_token_ttl",
+        "30d",
+        "life of a refresh token and of an idle session",
+    ),
+    s(
+        "refresh_grace",
+        "10s",
+        "window in which a rotated refresh token still works (0s: none)",
+    ),
+    Setting {
+        key: "jwt_secret",
+        default: "(none: EdDSA keys)",
+        help: "HS256 secret, at least 32 bytes",
+        secret: true,
+    },
+    s("jwt_audience", "authgate", "aud claim of access tokens"),
+    s("refresh_token_delivery", "both", "body | cookie | both"),
+    s(
+        "require_email",
+        "true",
+        "false allows username-only accounts",
+    ),
+    s(
+        "require_verified_email",
+        "false",
+        "refuse login until the email is verified",
+    ),
+    s(
+        "self_assignable_roles",
+        "(none)",
+        "comma list of roles a client may pick at sign-up",
+    ),
+    s(
+        "allowed_origins",
+        "(public URL's origin)",
+        "comma list of origins allowed to use the cookie",
+    ),
+    s(
+        "trusted_proxies",
+        "(none)",
+        "comma list of proxy IPs whose X-Forwarded-For is trusted",
+    ),
+    s(
+        "password_policy",
+        "classic",
+        "classic (upper, lower, digit) | nist (length and blocklist)",
+    ),
+    s(
+        "password_min_length",
+        "8",
+        "fewest characters in a password",
+    ),
+    s("hash_memory_kib", "19456", "argon2id memory per hash, KiB"),
+    s("hash_iterations", "2", "argon2id iterations"),
+    s("hash_parallelism", "1", "argon2id lanes"),
+    s(
+        "hash_max_queue",
+        "1024",
+        "password hashes that may wait before requests get 503",
+    ),
+    s(
+        "verification_token_ttl",
+        "24h",
+        "life of an email verification link",
+    ),
+    s("reset_token_ttl", "1h", "life of a password reset link"),
+    s("log_format", "pretty", "pretty | json"),
+    s("log", "info", "log filter, e.g. info,authgate_core=debug"),
+];
+
+/// The setting with this key.
+pub fn setting(key: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.key == key)
+}
+
+/// The environment variable of a key: `access_token_ttl` -> `AUTHGATE_ACCESS_TOKEN_TTL`.
+pub fn env_name(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.to_ascii_uppercase())
+}
+
+/// The settings as a help text, one line per variable.
+pub fn env_help() -> String {
+    let mut out = String::from(
+        "Configuration: AUTHGATE_* environment variables, over an optional TOML file (--config;\n\
+         its keys are the variable names lower-cased without the prefix, e.g. bind = \"0.0.0.0:8080\").\n\
+         Durations: 15m, 2h, 7d. Booleans: true/false, 1/0, yes/no. Lists: comma-separated.\n\n",
+    );
+    for s in SETTINGS {
+        let name = env_name(s.key);
+        out.push_str(&format!(
+            "  {name:<36} {} [default: {}]\n",
+            s.help, s.default
+        ));
+    }
+    out
+}

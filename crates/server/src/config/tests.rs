@@ -1,0 +1,167 @@
+//! Loading: defaults, each variable good and bad, precedence, redaction.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use authgate_core::policy::PolicyMode;
+use authgate_http::RefreshDelivery;
+use secrecy::ExposeSecret;
+
+use super::settings::{env_name, SETTINGS};
+use super::*;
+
+mod derived;
+mod secrets;
+mod values;
+mod values_more;
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    Config::from_sources(None, &env(pairs))
+}
+
+fn problems(pairs: &[(&str, &str)]) -> Vec<String> {
+    load(pairs).expect_err("should be refused").problems
+}
+
+#[test]
+fn the_defaults_match_the_contract() {
+    let c = load(&[]).unwrap();
+    assert_eq!(c.bind, "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(c.public_url(), "http://127.0.0.1:8080");
+    assert_eq!(c.database_url.kind(), DatabaseKind::Sqlite);
+    assert_eq!(c.database_url.url().expose(), "sqlite://authgate.db");
+    assert_eq!(c.database_max_connections, 8);
+    assert_eq!(c.sqlite_synchronous, SqliteSynchronous::Normal);
+    assert!(c.smtp_url.is_none() && c.mail_from.is_none() && c.jwt_secret.is_none());
+    assert_eq!(c.access_token_ttl, Duration::from_secs(15 * 60));
+    assert_eq!(c.refresh_token_ttl, Duration::from_secs(30 * 86400));
+    assert_eq!(c.refresh_grace, Duration::from_secs(10));
+    assert_eq!(c.jwt_audience, "authgate");
+    assert_eq!(c.refresh_token_delivery, RefreshDelivery::Both);
+    assert!(c.require_email && !c.require_verified_email);
+    assert!(
+        c.self_assignable_roles.is_empty()
+            && c.allowed_origins.is_empty()
+            && c.trusted_proxies.is_empty()
+    );
+    assert_eq!(
+        (c.password_policy, c.password_min_length),
+        (PolicyMode::Classic, 8)
+    );
+    assert_eq!(
+        (c.hash.memory_kib, c.hash.iterations, c.hash.parallelism),
+        (19456, 2, 1)
+    );
+    assert_eq!(c.hash_max_queue, 1024);
+    assert_eq!(c.verification_token_ttl, Duration::from_secs(86400));
+    assert_eq!(c.reset_token_ttl, Duration::from_secs(3600));
+    assert_eq!(
+        (c.log_format, c.log_filter.as_str()),
+        (LogFormat::Pretty, "info")
+    );
+    assert!(c.warnings().is_empty());
+}
+
+#[test]
+fn the_environment_overrides_the_file_which_overrides_the_defaults() {
+    let file = r#"
+        bind = "0.0.0.0:9000"
+        access_token_ttl = "1h"
+        require_email = false
+        database_max_connections = 3
+        self_assignable_roles = ["editor", "viewer"]
+    "#;
+    let c = Config::from_sources(Some(file), &env(&[("AUTHGATE_ACCESS_TOKEN_TTL", "2h")])).unwrap();
+    assert_eq!(c.bind.port(), 9000);
+    assert_eq!(
+        c.access_token_ttl,
+        Duration::from_secs(7200),
+        "env wins over file"
+    );
+    assert!(!c.require_email, "file wins over default");
+    assert_eq!(c.database_max_connections, 3);
+    assert_eq!(c.self_assignable_roles, ["editor", "viewer"]);
+    assert_eq!(c.reset_token_ttl, Duration::from_secs(3600), "default kept");
+}
+
+#[test]
+fn a_bad_file_value_is_named_as_a_file_key() {
+    let err =
+        Config::from_sources(Some("access_token_ttl = \"abc\""), &HashMap::new()).unwrap_err();
+    assert_eq!(
+        err.problems,
+        ["access_token_ttl (config file): \"abc\" is not a duration (examples: 15m, 2h, 7d)"]
+    );
+}
+
+#[test]
+fn unknown_file_keys_and_bad_toml_are_refused() {
+    let err = Config::from_sources(Some("bnd = \"x\""), &HashMap::new()).unwrap_err();
+    assert!(err.problems[0].contains("unknown key `bnd`"), "{err}");
+    let err = Config::from_sources(Some("bind = "), &HashMap::new()).unwrap_err();
+    assert!(err.problems[0].starts_with("config file:"), "{err}");
+    let err = Config::from_sources(Some("[bind]\nx = 1"), &HashMap::new()).unwrap_err();
+    assert!(err.problems[0].contains("must be a string"), "{err}");
+}
+
+#[test]
+fn unknown_authgate_variables_are_warned_about_and_others_ignored() {
+    let c = load(&[
+        ("AUTHGATE_BNID", "x"),
+        ("AUTHGATE_CONFIG", "a.toml"),
+        ("PATH", "/bin"),
+        ("authgate_bind", "x"),
+    ])
+    .unwrap();
+    assert_eq!(
+        c.warnings(),
+        ["unknown environment variable AUTHGATE_BNID is ignored (a typo?)"]
+    );
+    assert_eq!(c.bind.port(), 8080);
+}
+
+#[test]
+fn an_empty_value_counts_as_unset() {
+    let c = load(&[
+        ("AUTHGATE_SMTP_URL", ""),
+        ("AUTHGATE_JWT_SECRET", ""),
+        ("AUTHGATE_BIND", "  "),
+    ])
+    .unwrap();
+    assert!(c.smtp_url.is_none() && c.jwt_secret.is_none());
+    assert_eq!(c.bind.port(), 8080);
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let p = problems(&[
+        ("AUTHGATE_BIND", "nope"),
+        ("AUTHGATE_LOG_FORMAT", "xml"),
+        ("AUTHGATE_REQUIRE_EMAIL", "maybe"),
+    ]);
+    assert_eq!(p.len(), 3, "{p:?}");
+    assert!(p.iter().any(|m| m.starts_with("AUTHGATE_BIND: \"nope\"")));
+    assert!(p
+        .iter()
+        .any(|m| m == "AUTHGATE_LOG_FORMAT: \"xml\" is not one of pretty, json"));
+    assert!(p
+        .iter()
+        .any(|m| m == "AUTHGATE_REQUIRE_EMAIL: \"maybe\" is not a boolean (use true or false)"));
+}
+
+#[test]
+fn every_setting_can_be_set_from_the_environment() {
+    for s in SETTINGS {
+        let name = env_name(s.key);
+        let c = load(&[(name.as_str(), "\u{1}definitely-not-valid")]);
+        assert!(c.is_err(), "{name} accepted garbage");
+        assert!(c.unwrap_err().problems[0].starts_with(&format!("{name}:")));
+    }
+}

@@ -1,0 +1,29 @@
+//! The `authgate` binary's library: configuration, logging, store selection, the server
+//! ([`App`]) and the command line. `main.rs` only wires these together; integration tests
+//! use [`App`] and [`Config`] to run a server in-process on port 0.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), authgate_server::Error> {
+//! use std::collections::HashMap;
+//! use authgate_server::{App, Config};
+//! let env = HashMap::from([("AUTHGATE_BIND".to_string(), "127.0.0.1:0".to_string())]);
+//! let app = App::build(Config::from_sources(None, &env)?).await?;
+//! println!("listening on {}", app.local_addr());
+//! app.run(async { tokio::signal::ctrl_c().await.ok(); }).await
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod password;
+pub mod store;
+pub mod telemetry;
+
+pub use app::App;
+pub use config::{Config, ConfigError};
+pub use error::Error;
