@@ -1,0 +1,108 @@
+//! `App` in-process: built on port 0 with its own SQLite file, served, and shut down.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use authgate_server::{App, Config, Error};
+use tokio::sync::oneshot;
+
+fn config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
+    let db = format!("sqlite://{}", dir.path().join("authgate.db").display());
+    let mut env = HashMap::from([
+        ("AUTHGATE_BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        ("AUTHGATE_DATABASE_URL".to_owned(), db),
+    ]);
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Config::from_sources(None, &env).expect("a valid test configuration")
+}
+
+#[tokio::test]
+async fn an_app_on_port_0_serves_until_shutdown_and_then_returns_ok() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::build(config(&dir, &[])).await.expect("the app builds");
+    let addr = app.local_addr();
+    assert_ne!(addr.port(), 0, "a real port was bound");
+    assert_eq!(
+        app.public_url(),
+        format!("http://{addr}"),
+        "the default public URL names the bound port"
+    );
+
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run(async {
+        let _ = stopped.await;
+    }));
+    let health = reqwest::get(format!("http://{addr}/health"))
+        .await
+        .expect("the server answers");
+    assert_eq!(health.status(), reqwest::StatusCode::OK);
+
+    stop.send(()).unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("shutdown is prompt");
+    assert!(result.expect("the server task").is_ok());
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "the port is closed after shutdown"
+    );
+}
+
+#[tokio::test]
+async fn an_explicit_public_url_is_kept_and_the_database_file_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::build(config(
+        &dir,
+        &[("AUTHGATE_PUBLIC_URL", "https://auth.example.com/")],
+    ))
+    .await
+    .expect("the app builds");
+    assert_eq!(app.public_url(), "https://auth.example.com");
+    assert_eq!(
+        app.service().config().public_url,
+        "https://auth.example.com"
+    );
+    assert!(dir.path().join("authgate.db").exists());
+}
+
+#[tokio::test]
+async fn a_second_app_on_the_same_database_reuses_its_signing_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = App::build(config(&dir, &[])).await.unwrap();
+    let jwks = first.service().jwks().clone();
+    drop(first);
+    let second = App::build(config(&dir, &[])).await.unwrap();
+    assert_eq!(second.service().jwks(), &jwks);
+}
+
+#[tokio::test]
+async fn a_store_that_is_not_built_yet_is_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in [
+        "postgres://app:secret@localhost/auth",
+        "mongodb://localhost/auth",
+    ] {
+        let Err(err) = App::build(config(&dir, &[("AUTHGATE_DATABASE_URL", url)])).await else {
+            panic!("{url} was accepted");
+        };
+        assert!(matches!(err, Error::Unsupported(_)), "{err}");
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("is not built yet"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_port_in_use_is_a_runtime_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let bind = taken.local_addr().unwrap().to_string();
+    let Err(err) = App::build(config(&dir, &[("AUTHGATE_BIND", &bind)])).await else {
+        panic!("bound a port already in use");
+    };
+    assert_eq!(err.exit_code(), 1);
+    assert!(
+        err.to_string()
+            .starts_with(&format!("cannot listen on {bind}")),
+        "{err}"
+    );
+}
