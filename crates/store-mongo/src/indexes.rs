@@ -55,8 +55,7 @@ fn indexes() -> Vec<(&'static str, IndexModel)> {
         // prune_sessions (with the expiry index below).
         (
             SESSIONS,
-            index(doc! { "revoked_at": 1 }, "sessions_revoked")
-                .partial_filter_expression(doc! { "revoked_at": { "$type": "date" } }),
+            index(doc! { "revoked_at": 1 }, "sessions_revoked"),
         ),
         (
             SESSIONS,

@@ -52,11 +52,20 @@ const COMMAND_NOT_FOUND: i32 = 59;
 /// store.migrate().await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MongoStore {
     pub(crate) client: Client,
     db: Database,
     transactions: bool,
+}
+
+impl std::fmt::Debug for MongoStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MongoStore")
+            .field("database", &self.db.name())
+            .field("transactional", &self.transactions)
+            .finish_non_exhaustive()
+    }
 }
 
 impl MongoStore {

@@ -37,7 +37,6 @@ pub const REQUIRE_ALL_VAR: &str = "AUTHGATE_TEST_REQUIRE_ALL";
 
 /// A database of its own for one test. Dropped from an external server when this is dropped;
 /// nx-27017's in-memory databases go away with the server.
-#[derive(Debug)]
 pub struct TestDatabase {
     url: String,
     name: String,
@@ -58,6 +57,16 @@ impl TestDatabase {
     /// Connects a store to this database (not migrated yet).
     pub async fn connect(&self) -> StoreResult<MongoStore> {
         MongoStore::connect(&self.url).await
+    }
+}
+
+impl std::fmt::Debug for TestDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the URL: an external one may carry credentials.
+        f.debug_struct("TestDatabase")
+            .field("name", &self.name)
+            .field("external", &self.external)
+            .finish_non_exhaustive()
     }
 }
 
@@ -90,7 +99,6 @@ impl Drop for TestDatabase {
 }
 
 /// The test server: an external URL or a local nx-27017.
-#[derive(Debug)]
 enum Server {
     External(String),
     Local(String),
