@@ -1,0 +1,23 @@
+//! Black-box tests of the HTTP API over a real socket: each test starts its own authgate
+//! (in-process, 127.0.0.1 port 0, its own database) and talks to it with `reqwest`. The
+//! `process` module runs the real `authgate` binary instead.
+//!
+//! One test binary (zero2prod style) so the suite links once. Run it with
+//! `cargo test -p authgate --test api`; `TEST_LOG=1` (or a filter such as
+//! `TEST_LOG=authgate_core=debug`) shows the servers' logs; `AUTHGATE_TEST_BACKEND` picks the
+//! store (see `helpers::Backend`).
+
+mod helpers;
+
+mod bad_input;
+mod cookies_csrf;
+mod login;
+mod logout;
+mod me;
+mod meta;
+mod process;
+mod recovery;
+mod refresh;
+mod register;
+mod sessions;
+mod tokens_forged;

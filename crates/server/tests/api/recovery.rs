@@ -1,0 +1,248 @@
+//! Change password, reset and verification with bad tokens, forgot-password, resend
+//! verification. No mail transport is wired yet, so nothing here reads a mail.
+
+use authgate_core::service::RegisterRequest;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{unique_email, Answer, TestApp, NEW_PASSWORD, PASSWORD};
+
+/// A well-formed one-time token (43 base64url characters) that was never issued.
+const NEVER_ISSUED: &str = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+#[tokio::test]
+async fn change_password_returns_200_and_revokes_every_session() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    let second = app.login_as(&user).await;
+
+    let res = Answer::of(
+        app.change_password(&user.access, PASSWORD, NEW_PASSWORD)
+            .await,
+    )
+    .await;
+
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(
+        res.body,
+        json!({ "message": "Password changed successfully" })
+    );
+    for access in [&user.access, &second.access] {
+        assert_eq!(app.me(access).await.status(), StatusCode::UNAUTHORIZED);
+    }
+    for refresh in [&user.refresh, &second.refresh] {
+        assert_eq!(
+            app.refresh_body(refresh).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
+#[tokio::test]
+async fn after_a_password_change_the_old_password_is_refused_and_the_new_one_works() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    let res = app
+        .change_password(&user.access, PASSWORD, NEW_PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let old = json!({ "email": user.email, "password": PASSWORD });
+    Answer::of(app.login(&old).await)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "invalid_credentials");
+    let new = json!({ "email": user.email, "password": NEW_PASSWORD });
+    let res = Answer::of(app.login(&new).await).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+}
+
+#[tokio::test]
+async fn change_password_with_a_wrong_current_password_returns_401_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+
+    let res = Answer::of(
+        app.change_password(&user.access, "Wrong7Password", NEW_PASSWORD)
+            .await,
+    )
+    .await;
+
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{}", res.body);
+    let code = res.body["code"].as_str().unwrap_or("").to_owned();
+    res.assert_error(StatusCode::UNAUTHORIZED, &code);
+    assert_ne!(
+        code, "unauthenticated",
+        "the token was fine; the password was not"
+    );
+    assert_eq!(
+        app.me(&user.access).await.status(),
+        StatusCode::OK,
+        "the session lives on"
+    );
+    let old = json!({ "email": user.email, "password": PASSWORD });
+    assert_eq!(app.login(&old).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn change_password_to_a_password_breaking_the_policy_returns_400_naming_new_password() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    for weak in [
+        "short1A",
+        "alllowercase1",
+        "Password123",
+        &format!("Aa1{}", "x".repeat(126)),
+    ] {
+        let res = Answer::of(app.change_password(&user.access, PASSWORD, weak).await).await;
+        res.assert_invalid_field("newPassword");
+    }
+    assert_eq!(
+        app.me(&user.access).await.status(),
+        StatusCode::OK,
+        "nothing was changed"
+    );
+}
+
+#[tokio::test]
+async fn change_password_without_a_token_returns_401() {
+    let app = TestApp::spawn().await;
+    let body = json!({ "currentPassword": PASSWORD, "newPassword": NEW_PASSWORD });
+
+    let res = Answer::of(app.post_json("/api/auth/change-password", &body).await).await;
+
+    res.assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+#[tokio::test]
+async fn reset_password_with_an_unknown_token_returns_400_invalid_token() {
+    let app = TestApp::spawn().await;
+    for token in [NEVER_ISSUED, "garbage", &"C".repeat(2000)] {
+        let res = Answer::of(app.reset_password(token, NEW_PASSWORD).await).await;
+        res.assert_error(StatusCode::BAD_REQUEST, "invalid_token");
+    }
+}
+
+#[tokio::test]
+async fn reset_password_without_a_token_returns_400_naming_token() {
+    let app = TestApp::spawn().await;
+    let body = json!({ "newPassword": NEW_PASSWORD });
+
+    let res = Answer::of(app.post_json("/api/auth/reset-password", &body).await).await;
+
+    res.assert_invalid_field("token");
+}
+
+#[tokio::test]
+async fn verify_email_with_an_unknown_token_returns_400_invalid_token() {
+    let app = TestApp::spawn().await;
+    for token in [NEVER_ISSUED, "garbage", "%00", &"D".repeat(2000)] {
+        let res = Answer::of(app.verify_email(token).await).await;
+        res.assert_error(StatusCode::BAD_REQUEST, "invalid_token");
+    }
+}
+
+#[tokio::test]
+async fn forgot_password_answers_alike_for_known_and_unknown_emails() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+
+    let known = Answer::of(app.forgot_password(&user.email).await).await;
+    let unknown = Answer::of(app.forgot_password(&unique_email()).await).await;
+
+    let expected = json!({ "message": "If the email exists, a reset link has been sent" });
+    assert_eq!(known.status, StatusCode::OK, "{}", known.body);
+    assert_eq!(known.body, expected);
+    assert_eq!(unknown.status, known.status);
+    assert_eq!(unknown.body, known.body);
+}
+
+#[tokio::test]
+async fn forgot_password_with_a_malformed_email_returns_400_naming_email() {
+    let app = TestApp::spawn().await;
+    for email in ["not-an-email", ""] {
+        Answer::of(app.forgot_password(email).await)
+            .await
+            .assert_invalid_field("email");
+    }
+    let res = Answer::of(app.post_json("/api/auth/forgot-password", &json!({})).await).await;
+    res.assert_invalid_field("email");
+}
+
+#[tokio::test]
+async fn a_forgotten_password_request_changes_nothing_until_the_link_is_used() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+
+    assert_eq!(
+        app.forgot_password(&user.email).await.status(),
+        StatusCode::OK
+    );
+
+    assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
+    let login = json!({ "email": user.email, "password": PASSWORD });
+    assert_eq!(app.login(&login).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn resend_verification_for_an_unverified_user_returns_200() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+
+    let res = Answer::of(app.resend_verification(&user.access).await).await;
+
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body, json!({ "message": "Verification email sent" }));
+}
+
+#[tokio::test]
+async fn resend_verification_for_a_verified_user_returns_400() {
+    let app = TestApp::spawn().await;
+    let email = unique_email();
+    let created = app
+        .service
+        .create_user(RegisterRequest {
+            email: Some(email.clone()),
+            password: Some(PASSWORD.into()),
+            name: Some("Verified".into()),
+            ..RegisterRequest::default()
+        })
+        .await
+        .expect("a verified user");
+    assert!(created.email_verified);
+    let login = Answer::of(
+        app.login(&json!({ "email": email, "password": PASSWORD }))
+            .await,
+    )
+    .await;
+    assert_eq!(login.body["user"]["emailVerified"], true);
+
+    let res = Answer::of(app.resend_verification(login.str("/accessToken")).await).await;
+
+    res.assert_error(StatusCode::BAD_REQUEST, "already_verified");
+}
+
+#[tokio::test]
+async fn resend_verification_for_an_account_without_email_returns_400() {
+    let app = TestApp::spawn_with(&[("AUTHGATE_REQUIRE_EMAIL", "false")]).await;
+    let body = json!({ "name": "No Mail", "username": "nomail", "password": PASSWORD });
+    let user = app.register_with(body).await;
+
+    let res = Answer::of(app.resend_verification(&user.access).await).await;
+
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+    let code = res.body["code"].as_str().unwrap_or("").to_owned();
+    res.assert_error(StatusCode::BAD_REQUEST, &code);
+}
+
+#[tokio::test]
+async fn resend_verification_without_a_token_returns_401() {
+    let app = TestApp::spawn().await;
+
+    let res = app
+        .post_raw("/api/auth/resend-verification", None, Vec::new())
+        .await;
+
+    Answer::of(res)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+}
