@@ -4,14 +4,15 @@
 //! Where the server comes from, in order:
 //! 1. `AUTHGATE_TEST_POSTGRES_URL`: an existing server. The URL must name a role allowed to
 //!    `CREATE DATABASE` (e.g. `postgres://postgres:pw@localhost:5432/postgres`). Each test gets
-//!    its own database `authgate_test_<random>`, dropped (`WITH (FORCE)`) when the test ends.
+//!    its own database `authgate_test_<random>`, dropped when the test ends.
 //! 2. Otherwise a throwaway cluster, one per test process, when the server binaries are found:
 //!    in `AUTHGATE_TEST_PG_BINDIR`, on `PATH`, in `/usr/lib/postgresql/<version>/bin` (Debian,
 //!    newest first) or in `/usr/local/pgsql/bin`. `initdb` creates it in a private temporary
 //!    directory, `postgres` serves it on a free port of 127.0.0.1 (as the `postgres` OS user
 //!    when the tests run as root), and it is stopped and deleted when the test process exits,
 //!    however it exits (a keeper process watches a pipe from the test process; see
-//!    `src/testing/cluster.rs`). Databases on it are not dropped one by one.
+//!    `src/testing/cluster.rs`). Its databases are dropped in the background as tests end,
+//!    so disk use stays small however many tests run.
 //! 3. Neither: the test is skipped with a loud `NOT RUN: ...` line on stderr, or, when
 //!    `AUTHGATE_TEST_REQUIRE_ALL` is set (CI), it panics saying what is missing.
 //!
@@ -42,14 +43,14 @@ pub const REQUIRE_ALL_VAR: &str = "AUTHGATE_TEST_REQUIRE_ALL";
 /// Pool size of [`TestDatabase::store`]: enough for the contract suite's races to be real.
 const TEST_POOL_SIZE: u32 = 10;
 
-/// A fresh, empty database on the test server. On an external server
-/// (`AUTHGATE_TEST_POSTGRES_URL`) it is dropped when this value is; a throwaway cluster is
-/// deleted whole at process exit.
+/// A fresh, empty database on the test server, dropped when this value is (keep it alive as
+/// long as any store on it, e.g. as the guard of an `authgate_store_tests::Fixture`).
 pub struct TestDatabase {
     url: String,
     name: String,
     admin_url: String,
-    drop_on_drop: bool,
+    /// Whether dropping waits for the database to be gone (on a server that outlives us).
+    external: bool,
 }
 
 impl TestDatabase {
@@ -88,7 +89,7 @@ impl TestDatabase {
             url: with_database(&admin_url, &name),
             name,
             admin_url,
-            drop_on_drop: external,
+            external,
         })
     }
 
@@ -128,13 +129,13 @@ impl std::fmt::Debug for TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if !self.drop_on_drop {
-            return;
-        }
-        // Drop runs inside the test's runtime, which cannot be blocked on: use a thread with
-        // its own. `WITH (FORCE)` (PostgreSQL 13+) ends the store's pooled connections.
+        // Drop is synchronous and usually runs inside the test's runtime, where `block_on`
+        // panics: drop the database from a thread with a runtime of its own. `WITH (FORCE)` (PostgreSQL 13+) ends the store's pooled connections, which
+        // close in the background; an older server gets a plain `DROP DATABASE`. That waits
+        // for the terminated sessions to exit (~0.1 s), so on our own cluster, deleted at exit
+        // anyway, the test does not wait for it.
         let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
+        let dropping = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -143,14 +144,20 @@ impl Drop for TestDatabase {
                 let mut admin = PgConnection::connect(&admin_url)
                     .await
                     .map_err(|e| e.to_string())?;
-                let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                let result = admin.execute(sql.as_str()).await.map_err(|e| e.to_string());
+                let sql = format!("DROP DATABASE IF EXISTS \"{name}\"");
+                let mut result = admin.execute(format!("{sql} WITH (FORCE)").as_str()).await;
+                if result.is_err() {
+                    result = admin.execute(sql.as_str()).await;
+                }
+                let result = result.map_err(|e| e.to_string());
                 let _ = admin.close().await;
                 result.map(drop)
             })
-        })
-        .join();
-        if let Ok(Err(e)) = dropped {
+        });
+        if !self.external {
+            return;
+        }
+        if let Ok(Err(e)) = dropping.join() {
             eprintln!("warning: could not drop test database {}: {e}", self.name);
         }
     }
