@@ -97,7 +97,7 @@ impl App {
             service,
             ..
         } = self;
-        let pruner = tokio::spawn(prune_sessions(service.store().clone()));
+        let pruner = tokio::spawn(prune_sessions(service.clone()));
         tracing::info!("listening on http://{local_addr}");
 
         let (signalled_tx, signalled_rx) = oneshot::channel::<()>();
@@ -145,15 +145,18 @@ pub(crate) async fn build_service(
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let hasher = PasswordHasher::new(config.hash, cores, config.hash_max_queue)
         .map_err(Error::auth("invalid password hashing parameters"))?;
-    Ok(AuthService::new(store, hasher, Arc::new(signer), auth))
+    Ok(AuthService::new(store, hasher, Arc::new(signer), auth).with_limits(config.limits.clone()))
 }
 
-/// Every hour (and once at start), deletes sessions that died more than a day ago.
-async fn prune_sessions(store: Arc<dyn Store>) {
+/// Every hour (and once at start), deletes sessions that died more than a day ago and
+/// forgets rate-limit state that no longer limits anything.
+async fn prune_sessions(service: AuthService) {
+    let store = service.store().clone();
     let mut tick = tokio::time::interval(PRUNE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        service.limiter().prune();
         match store.prune_sessions(chrono::Utc::now() - PRUNE_AFTER).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(pruned = n, "deleted expired and revoked sessions"),

@@ -3,15 +3,16 @@
 use std::sync::Arc;
 
 use authgate_core::Store;
-use authgate_store_sql::{SqliteOptions, SqliteStore};
+use authgate_store_mongo::MongoStore;
+use authgate_store_sql::{PostgresOptions, PostgresStore, SqliteOptions, SqliteStore};
 
 use crate::config::{Config, DatabaseKind, SqliteSynchronous};
 use crate::error::Error;
 
 /// Connects to the configured store (it does not migrate; see [`Store::migrate`]).
 ///
-/// `sqlite:` URLs open (and create) an SQLite file; PostgreSQL and MongoDB URLs are
-/// recognised but refused until those stores are built.
+/// `sqlite:` URLs open (and create) an SQLite file; `postgres://` and `mongodb://` URLs
+/// connect to those servers.
 pub async fn connect(config: &Config) -> Result<Arc<dyn Store>, Error> {
     let url = config.database_url.url();
     match config.database_url.kind() {
@@ -26,13 +27,22 @@ pub async fn connect(config: &Config) -> Result<Arc<dyn Store>, Error> {
             tracing::info!(database = %url, "opened SQLite store");
             Ok(Arc::new(store))
         }
-        DatabaseKind::Postgres => Err(unsupported("PostgreSQL")),
-        DatabaseKind::MongoDb => Err(unsupported("MongoDB")),
+        DatabaseKind::Postgres => {
+            let options = PostgresOptions {
+                max_connections: config.database_max_connections,
+            };
+            let store = PostgresStore::connect_with(url.expose(), options)
+                .await
+                .map_err(Error::store("cannot connect to PostgreSQL"))?;
+            tracing::info!(database = %url, "connected to PostgreSQL");
+            Ok(Arc::new(store))
+        }
+        DatabaseKind::MongoDb => {
+            let store = MongoStore::connect(url.expose())
+                .await
+                .map_err(Error::store("cannot connect to MongoDB"))?;
+            tracing::info!(database = %url, "connected to MongoDB");
+            Ok(Arc::new(store))
+        }
     }
-}
-
-fn unsupported(name: &str) -> Error {
-    Error::Unsupported(format!(
-        "AUTHGATE_DATABASE_URL: the {name} store is not built yet; use a sqlite: URL (e.g. sqlite://authgate.db)"
-    ))
 }

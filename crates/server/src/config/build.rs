@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use authgate_core::hashing::HashParams;
+use authgate_core::limits::{Action, LimitsConfig, Rate};
 use authgate_core::policy::{PasswordPolicy, PolicyMode};
 use authgate_core::AuthConfig;
 use authgate_http::{HttpConfig, RefreshDelivery};
@@ -129,9 +130,44 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         reset_token_ttl: r.get("reset_token_ttl", hours(1), v::duration),
         log_format: r.get("log_format", LogFormat::Pretty, v::log_format),
         log_filter: r.get("log", "info".to_owned(), v::log_filter),
+        limits: limits(&mut r),
         warnings: sources.warnings.clone(),
     };
     cross_check(config, r)
+}
+
+/// Rate limits: per-IP rates per action, per-address caps, login blocks.
+fn limits(r: &mut Reader<'_>) -> LimitsConfig {
+    let d = LimitsConfig::default();
+    let rate = |s: &str| Rate::parse(s);
+    let mut per_ip = d.per_ip.clone();
+    let keys = [
+        ("rate_limit_login", Action::Login),
+        ("rate_limit_register", Action::Register),
+        ("rate_limit_refresh", Action::Refresh),
+        ("rate_limit_forgot_password", Action::ForgotPassword),
+        ("rate_limit_reset_password", Action::ResetPassword),
+        ("rate_limit_resend_verification", Action::ResendVerification),
+        ("rate_limit_verify_email", Action::VerifyEmail),
+    ];
+    for (key, action) in keys {
+        if let Some(parsed) = r.opt(key, rate) {
+            per_ip.insert(action, parsed);
+        }
+    }
+    LimitsConfig {
+        enabled: r.get("rate_limit_enabled", d.enabled, v::boolean),
+        per_ip,
+        forgot_per_email: r.get("rate_limit_forgot_per_email", d.forgot_per_email, rate),
+        resend_per_account: r.get("rate_limit_resend_per_account", d.resend_per_account, rate),
+        free_attempts: r.get("login_free_attempts", d.free_attempts, |s| {
+            v::integer(s, 1, 100)
+        }),
+        max_failures: r.get("login_max_failures", d.max_failures, |s| {
+            v::integer(s, 1, 100)
+        }),
+        block_for: r.get("login_block", d.block_for, v::duration),
+    }
 }
 
 /// Checks between settings; adds warnings for risky but legal choices.

@@ -124,6 +124,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter directives (`AUTHGATE_LOG`).
     pub log_filter: String,
+    /// Rate limits and login blocks.
+    pub limits: authgate_core::limits::LimitsConfig,
     /// Things worth a warning that did not stop start-up (unknown variables, odd choices).
     warnings: Vec<String>,
 }

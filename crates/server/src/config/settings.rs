@@ -130,6 +130,63 @@ pub const SETTINGS: &[Setting] = &[
         "life of an email verification link",
     ),
     s("reset_token_ttl", "1h", "life of a password reset link"),
+    s(
+        "rate_limit_enabled",
+        "true",
+        "false turns every rate limit and login block off",
+    ),
+    s("rate_limit_login", "30/min", "logins per client IP"),
+    s(
+        "rate_limit_register",
+        "20/min",
+        "registrations per client IP",
+    ),
+    s("rate_limit_refresh", "120/min", "refreshes per client IP"),
+    s(
+        "rate_limit_forgot_password",
+        "10/min",
+        "reset requests per client IP",
+    ),
+    s(
+        "rate_limit_reset_password",
+        "20/min",
+        "password resets per client IP",
+    ),
+    s(
+        "rate_limit_resend_verification",
+        "10/min",
+        "verification mails per client IP",
+    ),
+    s(
+        "rate_limit_verify_email",
+        "30/min",
+        "verification links opened per client IP",
+    ),
+    s(
+        "rate_limit_forgot_per_email",
+        "5/hour",
+        "reset mails per email address (known or not)",
+    ),
+    s(
+        "rate_limit_resend_per_account",
+        "5/hour",
+        "verification mails per account",
+    ),
+    s(
+        "login_free_attempts",
+        "5",
+        "failed logins per account and IP before each try waits longer (1 s, 2 s, 4 s ... 15 min)",
+    ),
+    s(
+        "login_max_failures",
+        "50",
+        "failed logins per account per hour before it is blocked (at most 100)",
+    ),
+    s(
+        "login_block",
+        "15m",
+        "how long such a block lasts (IPs that logged in before are exempt)",
+    ),
     s("log_format", "pretty", "pretty | json"),
     s("log", "info", "log filter, e.g. info,authgate_core=debug"),
 ];

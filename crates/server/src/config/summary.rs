@@ -1,5 +1,6 @@
 //! The effective configuration as one log-safe line: secrets never appear.
 
+use authgate_core::limits::{Action, Rate};
 use std::time::Duration;
 
 use authgate_core::policy::PolicyMode;
@@ -24,6 +25,17 @@ fn list<T: ToString>(items: &[T]) -> String {
 
 fn opt(value: Option<&str>) -> String {
     value.map_or_else(|| "(none)".to_owned(), str::to_owned)
+}
+
+fn rate(c: &Config, action: Action) -> String {
+    c.limits
+        .per_ip
+        .get(&action)
+        .map_or_else(|| "(default)".into(), |r| show_rate(*r))
+}
+
+fn show_rate(r: Rate) -> String {
+    format!("{}/{}", r.max, humantime::format_duration(r.per))
 }
 
 /// `key=value` pairs, space-separated, in the documented order.
@@ -88,6 +100,31 @@ pub(super) fn summary(c: &Config) -> String {
         ("hash_max_queue", c.hash_max_queue.to_string()),
         ("verification_token_ttl", dur(c.verification_token_ttl)),
         ("reset_token_ttl", dur(c.reset_token_ttl)),
+        ("rate_limit_enabled", c.limits.enabled.to_string()),
+        ("rate_limit_login", rate(c, Action::Login)),
+        ("rate_limit_register", rate(c, Action::Register)),
+        ("rate_limit_refresh", rate(c, Action::Refresh)),
+        (
+            "rate_limit_forgot_password",
+            rate(c, Action::ForgotPassword),
+        ),
+        ("rate_limit_reset_password", rate(c, Action::ResetPassword)),
+        (
+            "rate_limit_resend_verification",
+            rate(c, Action::ResendVerification),
+        ),
+        ("rate_limit_verify_email", rate(c, Action::VerifyEmail)),
+        (
+            "rate_limit_forgot_per_email",
+            show_rate(c.limits.forgot_per_email),
+        ),
+        (
+            "rate_limit_resend_per_account",
+            show_rate(c.limits.resend_per_account),
+        ),
+        ("login_free_attempts", c.limits.free_attempts.to_string()),
+        ("login_max_failures", c.limits.max_failures.to_string()),
+        ("login_block", dur(c.limits.block_for)),
         (
             "log_format",
             match c.log_format {

@@ -165,3 +165,40 @@ fn every_setting_can_be_set_from_the_environment() {
         assert!(c.unwrap_err().problems[0].starts_with(&format!("{name}:")));
     }
 }
+
+#[test]
+fn rate_limits_are_read_from_their_variables() {
+    use authgate_core::limits::{Action, Rate};
+    let c = load(&[
+        ("AUTHGATE_RATE_LIMIT_LOGIN", "100/min"),
+        ("AUTHGATE_RATE_LIMIT_FORGOT_PER_EMAIL", "2/hour"),
+        ("AUTHGATE_LOGIN_MAX_FAILURES", "10"),
+        ("AUTHGATE_LOGIN_BLOCK", "1h"),
+        ("AUTHGATE_RATE_LIMIT_ENABLED", "false"),
+    ])
+    .unwrap();
+    assert_eq!(c.limits.per_ip[&Action::Login], Rate::per_minute(100));
+    assert_eq!(c.limits.per_ip[&Action::Register], Rate::per_minute(20));
+    assert_eq!(c.limits.forgot_per_email, Rate::per_hour(2));
+    assert_eq!(c.limits.max_failures, 10);
+    assert_eq!(c.limits.block_for, Duration::from_secs(3600));
+    assert!(!c.limits.enabled);
+}
+
+#[test]
+fn a_bad_rate_or_a_block_threshold_over_100_names_the_variable() {
+    let p = problems(&[
+        ("AUTHGATE_RATE_LIMIT_REFRESH", "lots"),
+        ("AUTHGATE_LOGIN_MAX_FAILURES", "500"),
+    ]);
+    assert!(
+        p.iter()
+            .any(|m| m.starts_with("AUTHGATE_RATE_LIMIT_REFRESH")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|m| m.starts_with("AUTHGATE_LOGIN_MAX_FAILURES")),
+        "{p:?}"
+    );
+}
