@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use authgate_server::{App, Config, Error};
+use authgate_server::{App, Config};
 use tokio::sync::oneshot;
 
 fn config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
