@@ -1,0 +1,341 @@
+//! Test helpers (feature `testing`): a real SMTP server (Python `aiosmtpd`) as a child
+//! process storing mail in a Maildir, and a reader for what it received.
+//!
+//! The Python interpreter is `AUTHGATE_TEST_PYTHON` if set, else the workspace's
+//! `target/test-venv/bin/python`, else `python3`, whichever can import `aiosmtpd`. Set it up
+//! with `python3 -m venv target/test-venv && target/test-venv/bin/pip install aiosmtpd`.
+//! Without it, [`SmtpTestServer::new`] prints `NOT RUN: SMTP tests (aiosmtpd not found)` and
+//! returns `None` (the test returns early), or panics when `AUTHGATE_TEST_REQUIRE_ALL` is set.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use std::time::Duration;
+//! use authgate_mail::testing::SmtpTestServer;
+//! let Some(smtp) = SmtpTestServer::launch().await else { return };
+//! // ... configure the code under test with smtp.url() and make it send ...
+//! let mail = smtp.wait_for_mail("ada@example.com", Duration::from_secs(10)).await;
+//! assert_eq!(mail.subject, "Confirm your email address");
+//! # }
+//! ```
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use mail_parser::{MessageParser, PartType};
+
+/// Runs `python -m aiosmtpd`, but exits as soon as stdin closes: the test process holds the
+/// other end of that pipe, so the server cannot outlive it, even after a crash or `kill -9`.
+const LAUNCHER: &str = r#"
+import os, runpy, sys, threading
+def watch():
+    sys.stdin.buffer.read()
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+sys.argv = ["aiosmtpd", "-n", "-l", sys.argv[1], "-c", "aiosmtpd.handlers.Mailbox", sys.argv[2]]
+runpy.run_module("aiosmtpd", run_name="__main__", alter_sys=True)
+"#;
+
+/// A mail as the test SMTP server received it.
+#[derive(Debug, Clone)]
+pub struct ParsedMail {
+    /// Decoded subject.
+    pub subject: String,
+    /// The text/plain part.
+    pub text: String,
+    /// The text/html part.
+    pub html: String,
+    /// Every header in order, as (name, raw value unfolded). The server adds `X-MailFrom`
+    /// and `X-RcptTo` with the SMTP envelope.
+    pub headers: Vec<(String, String)>,
+    /// The whole message as received.
+    pub raw: String,
+}
+
+impl ParsedMail {
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Parses an RFC 5322 message (also usable on outbox `.eml` files).
+    pub fn parse(raw: &[u8]) -> Option<ParsedMail> {
+        let message = MessageParser::default().parse(raw)?;
+        let mut text = String::new();
+        let mut html = String::new();
+        for part in &message.parts {
+            match &part.body {
+                PartType::Text(t) if text.is_empty() => text = t.to_string(),
+                PartType::Html(h) if html.is_empty() => html = h.to_string(),
+                _ => {}
+            }
+        }
+        let headers = message
+            .headers()
+            .iter()
+            .map(|h| {
+                let value = raw
+                    .get(h.offset_start as usize..h.offset_end as usize)
+                    .map(|v| {
+                        String::from_utf8_lossy(v)
+                            .replace("\r\n", "")
+                            .replace('\n', "")
+                    })
+                    .unwrap_or_default();
+                (h.name.as_str().to_owned(), value.trim().to_owned())
+            })
+            .collect();
+        Some(ParsedMail {
+            subject: message.subject().unwrap_or_default().to_owned(),
+            text,
+            html,
+            headers,
+            raw: String::from_utf8_lossy(raw).into_owned(),
+        })
+    }
+
+    /// True if the envelope recipient or the To header contains `to` (case-insensitive).
+    fn is_for(&self, to: &str) -> bool {
+        let to = to.to_ascii_lowercase();
+        ["X-RcptTo", "To"].iter().any(|h| {
+            self.header(h)
+                .is_some_and(|v| v.to_ascii_lowercase().contains(&to))
+        })
+    }
+}
+
+/// A Python interpreter that can run `aiosmtpd`, if there is one (looked up once).
+pub fn smtp_python() -> Option<PathBuf> {
+    static PYTHON: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            let venv = workspace_root().join("target/test-venv/bin/python");
+            let candidates = match std::env::var_os("AUTHGATE_TEST_PYTHON") {
+                Some(p) => vec![PathBuf::from(p)],
+                None => vec![venv, PathBuf::from("python3")],
+            };
+            candidates.into_iter().find(|p| can_import_aiosmtpd(p))
+        })
+        .clone()
+}
+
+fn can_import_aiosmtpd(python: &Path) -> bool {
+    Command::new(python)
+        .args(["-c", "import aiosmtpd"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The workspace root (two levels above this crate).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A port on 127.0.0.1 that nothing listens on right now.
+pub fn unused_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("cannot bind an ephemeral port on 127.0.0.1")
+}
+
+/// A real SMTP server on 127.0.0.1 for tests, killed when dropped. Received mail is kept in
+/// a Maildir in a temporary folder, which survives [`stop`](Self::stop)/[`start`](Self::start).
+pub struct SmtpTestServer {
+    python: PathBuf,
+    port: u16,
+    maildir: tempfile::TempDir,
+    child: Option<Child>,
+    taken: Mutex<HashSet<PathBuf>>,
+}
+
+impl std::fmt::Debug for SmtpTestServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpTestServer")
+            .field("port", &self.port)
+            .field("maildir", &self.maildir.path())
+            .field("running", &self.child.is_some())
+            .finish()
+    }
+}
+
+impl SmtpTestServer {
+    /// A server on a free port, not started yet (to test an SMTP outage first). `None`, with
+    /// a `NOT RUN` line on stderr, when aiosmtpd is unavailable; a panic instead if
+    /// `AUTHGATE_TEST_REQUIRE_ALL` is set.
+    pub fn new() -> Option<SmtpTestServer> {
+        let Some(python) = smtp_python() else {
+            if std::env::var_os("AUTHGATE_TEST_REQUIRE_ALL").is_some() {
+                panic!(
+                    "AUTHGATE_TEST_REQUIRE_ALL is set but no Python with aiosmtpd was found; run \
+                     `python3 -m venv target/test-venv && target/test-venv/bin/pip install aiosmtpd` \
+                     in the workspace root, or set AUTHGATE_TEST_PYTHON"
+                );
+            }
+            // Once, straight to the process's stderr: the test harness captures `eprintln!`.
+            static SAID: AtomicBool = AtomicBool::new(false);
+            if !SAID.swap(true, Ordering::Relaxed) {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "NOT RUN: SMTP tests (aiosmtpd not found)"
+                );
+            }
+            return None;
+        };
+        let maildir = tempfile::Builder::new()
+            .prefix("authgate-smtp-")
+            .tempdir()
+            .expect("cannot create a temporary Maildir");
+        Some(SmtpTestServer {
+            python,
+            port: unused_port(),
+            maildir,
+            child: None,
+            taken: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// [`new`](Self::new) and [`start`](Self::start): a running server, or `None` (see `new`).
+    pub async fn launch() -> Option<SmtpTestServer> {
+        let mut server = SmtpTestServer::new()?;
+        server.start().await;
+        Some(server)
+    }
+
+    /// The port (the same across restarts).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `smtp://127.0.0.1:<port>`, for the transport under test.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// The Maildir received mail is written to.
+    pub fn maildir(&self) -> PathBuf {
+        self.maildir.path().join("mail")
+    }
+
+    /// Starts the server (if not running) and waits until it accepts connections.
+    pub async fn start(&mut self) {
+        if self.child.is_some() {
+            return;
+        }
+        let quiet = std::env::var_os("TEST_LOG").is_none();
+        let output = || {
+            if quiet {
+                Stdio::null()
+            } else {
+                Stdio::inherit()
+            }
+        };
+        let child = Command::new(&self.python)
+            .args(["-c", LAUNCHER, &format!("127.0.0.1:{}", self.port)])
+            .arg(self.maildir())
+            .stdin(Stdio::piped())
+            .stdout(output())
+            .stderr(output())
+            .spawn()
+            .expect("cannot start the aiosmtpd test server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_ok() {
+                break;
+            }
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            if let Some(status) = exited {
+                self.child = None;
+                panic!("aiosmtpd exited at start ({status}); run with TEST_LOG=1 to see why");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "aiosmtpd did not listen on port {} within 20 s",
+                self.port
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Kills the server (its port then refuses connections); received mail stays.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Every mail received so far, oldest first.
+    pub fn received(&self) -> Vec<ParsedMail> {
+        self.mail_files()
+            .iter()
+            .filter_map(|p| std::fs::read(p).ok())
+            .filter_map(|raw| ParsedMail::parse(&raw))
+            .collect()
+    }
+
+    /// Waits for a mail to `to` that no earlier call returned; panics after `timeout`.
+    pub async fn wait_for_mail(&self, to: &str, timeout: Duration) -> ParsedMail {
+        let deadline = Instant::now() + timeout;
+        loop {
+            for path in self.mail_files() {
+                let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+                if taken.contains(&path) {
+                    continue;
+                }
+                let Some(mail) = std::fs::read(&path)
+                    .ok()
+                    .and_then(|r| ParsedMail::parse(&r))
+                else {
+                    continue;
+                };
+                if mail.is_for(to) {
+                    taken.insert(path);
+                    return mail;
+                }
+            }
+            if Instant::now() >= deadline {
+                let seen: Vec<String> = self
+                    .received()
+                    .iter()
+                    .map(|m| format!("{:?} to {:?}", m.subject, m.header("X-RcptTo")))
+                    .collect();
+                panic!("no new mail to {to} within {timeout:?}; received: {seen:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Delivered files in `new/` and `cur/`, oldest first.
+    fn mail_files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<(SystemTime, PathBuf)> = ["new", "cur"]
+            .iter()
+            .filter_map(|sub| std::fs::read_dir(self.maildir().join(sub)).ok())
+            .flat_map(|entries| entries.flatten())
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
+        files.sort();
+        files.into_iter().map(|(_, p)| p).collect()
+    }
+}
+
+impl Drop for SmtpTestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
