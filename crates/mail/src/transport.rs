@@ -258,3 +258,21 @@ impl MailTransport for OutboxTransport {
         format!("outbox {}", self.dir.display())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_and_description_never_show_smtp_secrets() {
+        let mut settings = MailSettings::new("authgate <no-reply@example.com>");
+        settings.smtp_url = Some("smtps://ada:hunter2@mx.example.com".to_owned().into());
+        settings.smtp_password = Some("hunter3".to_owned().into());
+        let transport =
+            transport_from_settings(&settings).expect("TLS set-up needs no system library");
+        assert_eq!(transport.describe(), "smtps://mx.example.com:465");
+        for text in [format!("{settings:?}"), format!("{transport:?}")] {
+            assert!(!text.contains("hunter"), "{text}");
+        }
+    }
+}

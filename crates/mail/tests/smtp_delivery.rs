@@ -225,3 +225,19 @@ async fn the_workers_error_text_and_logs_never_contain_the_link() {
         assert!(!text.contains("verify-email"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn starttls_is_required_so_a_server_without_it_gets_no_mail() {
+    let Some(smtp) = SmtpTestServer::launch().await else {
+        return;
+    };
+    let transport = smtp_transport(&format!("smtp+starttls://127.0.0.1:{}", smtp.port()));
+    let mail = verification_mail("ada@example.com", "https://x/tls");
+    let err = transport
+        .send(&mail)
+        .await
+        .expect_err("no STARTTLS offered");
+    assert!(err.to_string().starts_with("smtp: "), "{err}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(smtp.received().is_empty(), "nothing was sent in clear text");
+}
