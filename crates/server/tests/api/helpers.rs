@@ -95,6 +95,8 @@ pub struct TestApp {
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<()>,
     _db: DbGuard,
+    /// Files the server writes (the mail outbox), never in the source tree.
+    _scratch: tempfile::TempDir,
 }
 
 impl Drop for TestApp {
@@ -143,9 +145,12 @@ impl TestApp {
     pub async fn spawn_with(settings: &[(&str, &str)]) -> TestApp {
         init_test_log();
         let (database_url, db) = database_url_for(Backend::from_env()).await;
+        let scratch = tempfile::tempdir().expect("a temporary directory");
+        let outbox = scratch.path().join("mail-outbox").display().to_string();
         let mut env: HashMap<String, String> = HashMap::from([
             ("AUTHGATE_BIND".into(), "127.0.0.1:0".into()),
             ("AUTHGATE_DATABASE_URL".into(), database_url),
+            ("AUTHGATE_MAIL_OUTBOX".into(), outbox),
         ]);
         for (key, value) in settings {
             env.insert((*key).to_owned(), (*value).to_owned());
@@ -172,6 +177,7 @@ impl TestApp {
             shutdown: Some(tx),
             server,
             _db: db,
+            _scratch: scratch,
         }
     }
 
@@ -403,6 +409,21 @@ impl Answer {
         assert_eq!(self.body["code"], code, "body: {}", self.body);
         let message = self.body["message"].as_str().unwrap_or("");
         assert!(!message.trim().is_empty(), "no message: {}", self.body);
+        let lower = message.to_lowercase();
+        for leak in [
+            "sql",
+            "argon2",
+            "$2b$",
+            "panicked",
+            "backtrace",
+            "src/",
+            ".rs:",
+        ] {
+            assert!(
+                !lower.contains(leak),
+                "the message leaks {leak:?}: {message}"
+            );
+        }
         let object = self.body.as_object().expect("an error is a JSON object");
         for key in object.keys() {
             assert!(

@@ -200,8 +200,8 @@ async fn a_registered_user_survives_kill_9_right_after_the_201() {
 #[tokio::test]
 async fn sigterm_lets_an_in_flight_login_finish_and_exits_with_0() {
     let dir = TempDir::new().expect("a temporary directory");
-    // A deliberately slow hash (about a second) keeps the login in flight at the signal.
-    let slow = [("AUTHGATE_HASH_ITERATIONS", "40")];
+    // A deliberately slow hash (most of a second) keeps the login in flight at the signal.
+    let slow = [("AUTHGATE_HASH_ITERATIONS", "80")];
     let mut server = Server::start(dir.path(), &slow).await;
     let created = server
         .post("/api/auth/register", &registration("slow@example.com"))
@@ -217,7 +217,7 @@ async fn sigterm_lets_an_in_flight_login_finish_and_exits_with_0() {
         let res = request.await;
         (res, Instant::now())
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
     server.signal(libc::SIGTERM);
     let signalled = Instant::now();
 

@@ -246,3 +246,79 @@ async fn resend_verification_without_a_token_returns_401() {
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
 }
+
+/// Sends `send` until the first 429 (at most `tries` times); returns the answers so far.
+async fn until_limited<F, Fut>(tries: usize, mut send: F) -> Vec<Answer>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = reqwest::Response>,
+{
+    let mut answers = Vec::new();
+    for _ in 0..tries {
+        let answer = Answer::of(send().await).await;
+        let limited = answer.status == StatusCode::TOO_MANY_REQUESTS;
+        answers.push(answer);
+        if limited {
+            break;
+        }
+    }
+    answers
+}
+
+#[track_caller]
+fn assert_rate_limited(answers: &[Answer], what: &str) {
+    let last = answers.last().expect("at least one answer");
+    assert_eq!(
+        last.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{what}: no 429 after {} requests",
+        answers.len()
+    );
+    last.assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    let retry = last
+        .header("retry-after")
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(
+        retry.is_some_and(|s| s > 0),
+        "{what}: Retry-After {retry:?}"
+    );
+}
+
+#[tokio::test]
+async fn forgot_password_for_one_address_is_rate_limited_alike_for_known_and_unknown_emails() {
+    let known_app = TestApp::spawn().await;
+    let user = known_app.register_user().await;
+    let unknown_app = TestApp::spawn().await;
+    let stranger = unique_email();
+
+    let known = until_limited(10, || known_app.forgot_password(&user.email)).await;
+    let unknown = until_limited(10, || unknown_app.forgot_password(&stranger)).await;
+
+    assert_rate_limited(&known, "a known address");
+    assert_rate_limited(&unknown, "an unknown address");
+    assert_eq!(
+        known.len(),
+        unknown.len(),
+        "the limit tells the cases apart"
+    );
+    for answer in &known[..known.len() - 1] {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    }
+    assert_eq!(
+        known.last().map(|a| &a.body),
+        unknown.last().map(|a| &a.body)
+    );
+}
+
+#[tokio::test]
+async fn resend_verification_is_rate_limited_with_429_and_retry_after() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+
+    let answers = until_limited(10, || app.resend_verification(&user.access)).await;
+
+    assert_rate_limited(&answers, "resend-verification");
+    for answer in &answers[..answers.len() - 1] {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    }
+}
