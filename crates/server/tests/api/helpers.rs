@@ -1,6 +1,7 @@
 //! The harness: [`TestApp`] (one authgate per test, in-process, on 127.0.0.1 port 0, with a
 //! database of its own) and a typed client whose methods return the raw
-//! [`reqwest::Response`], so each test asserts on status, headers and body itself.
+//! [`reqwest::Response`] (`client`), so each test asserts on status, headers and body itself
+//! (`answer`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,13 +9,15 @@ use std::sync::LazyLock;
 
 use authgate_core::AuthService;
 use authgate_server::{App, Config};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use reqwest::header::HeaderMap;
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+mod answer;
+mod client;
+
+pub use answer::{cookie_attributes, cookie_value, jwt_part, jwt_segment, Answer};
 
 /// A password every default policy accepts (upper, lower, digit; not common).
 pub const PASSWORD: &str = "Analytical7Engine";
@@ -194,129 +197,6 @@ impl TestApp {
             .expect("a reqwest client")
     }
 
-    pub async fn get(&self, path: &str) -> Response {
-        self.api.get(self.url(path)).send().await.expect("GET sent")
-    }
-
-    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.api
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("POST sent")
-    }
-
-    /// A POST with a raw body and content type (`None`: no Content-Type header).
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        content_type: Option<&str>,
-        body: Vec<u8>,
-    ) -> Response {
-        let mut req = self.api.post(self.url(path)).body(body);
-        if let Some(ct) = content_type {
-            req = req.header("content-type", ct);
-        }
-        req.send().await.expect("POST sent")
-    }
-
-    pub async fn register(&self, body: &Value) -> Response {
-        self.post_json("/api/auth/register", body).await
-    }
-
-    pub async fn login(&self, body: &Value) -> Response {
-        self.post_json("/api/auth/login", body).await
-    }
-
-    pub async fn me(&self, access: &str) -> Response {
-        self.api
-            .get(self.url("/api/auth/me"))
-            .bearer_auth(access)
-            .send()
-            .await
-            .expect("GET /me sent")
-    }
-
-    pub async fn refresh_body(&self, refresh: &str) -> Response {
-        self.post_json("/api/auth/refresh", &json!({ "refreshToken": refresh }))
-            .await
-    }
-
-    /// A refresh carried by the `refreshToken` cookie only, with extra headers (Origin...).
-    pub async fn refresh_cookie(&self, refresh: &str, headers: &[(&str, &str)]) -> Response {
-        let mut req = self
-            .api
-            .post(self.url("/api/auth/refresh"))
-            .header("cookie", format!("refreshToken={refresh}"));
-        for (name, value) in headers {
-            req = req.header(*name, *value);
-        }
-        req.send().await.expect("POST /refresh sent")
-    }
-
-    pub async fn logout(&self, access: &str, body: Option<&Value>) -> Response {
-        let mut req = self
-            .api
-            .post(self.url("/api/auth/logout"))
-            .bearer_auth(access);
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        req.send().await.expect("POST /logout sent")
-    }
-
-    pub async fn sessions(&self, access: &str) -> Response {
-        self.api
-            .get(self.url("/api/auth/sessions"))
-            .bearer_auth(access)
-            .send()
-            .await
-            .expect("GET /sessions sent")
-    }
-
-    pub async fn delete_session(&self, access: &str, id: &str) -> Response {
-        self.api
-            .delete(self.url(&format!("/api/auth/sessions/{id}")))
-            .bearer_auth(access)
-            .send()
-            .await
-            .expect("DELETE /sessions/:id sent")
-    }
-
-    pub async fn change_password(&self, access: &str, current: &str, new: &str) -> Response {
-        self.api
-            .post(self.url("/api/auth/change-password"))
-            .bearer_auth(access)
-            .json(&json!({ "currentPassword": current, "newPassword": new }))
-            .send()
-            .await
-            .expect("POST /change-password sent")
-    }
-
-    pub async fn forgot_password(&self, email: &str) -> Response {
-        self.post_json("/api/auth/forgot-password", &json!({ "email": email }))
-            .await
-    }
-
-    pub async fn reset_password(&self, token: &str, new_password: &str) -> Response {
-        let body = json!({ "token": token, "newPassword": new_password });
-        self.post_json("/api/auth/reset-password", &body).await
-    }
-
-    pub async fn verify_email(&self, token: &str) -> Response {
-        self.get(&format!("/api/auth/verify-email/{token}")).await
-    }
-
-    pub async fn resend_verification(&self, access: &str) -> Response {
-        self.api
-            .post(self.url("/api/auth/resend-verification"))
-            .bearer_auth(access)
-            .send()
-            .await
-            .expect("POST /resend-verification sent")
-    }
-
     /// Registers a fresh user by email (name, email, password); panics unless 201.
     pub async fn register_user(&self) -> TestUser {
         let email = unique_email();
@@ -363,138 +243,4 @@ fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(USER_AGENT)
-}
-
-/// A response read whole: status, headers and the body as JSON.
-#[derive(Debug)]
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Value,
-}
-
-impl Answer {
-    /// Reads the response; panics if the body is not JSON.
-    pub async fn of(res: Response) -> Answer {
-        let status = res.status();
-        let headers = res.headers().clone();
-        let text = res.text().await.expect("a readable body");
-        let body = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{status}: body is not JSON ({e}): {text:?}"));
-        Answer {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    /// The string at a JSON pointer; panics if absent or not a string.
-    pub fn str(&self, pointer: &str) -> &str {
-        self.body
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or_else(|| panic!("no string at {pointer} in {}", self.body))
-    }
-
-    /// A header's value as text, if present.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// Asserts the contract's error shape: this status, this code, a non-empty message, and
-    /// no field besides `message`, `code` and `details`.
-    #[track_caller]
-    pub fn assert_error(&self, status: StatusCode, code: &str) {
-        assert_eq!(self.status, status, "body: {}", self.body);
-        assert_eq!(self.body["code"], code, "body: {}", self.body);
-        let message = self.body["message"].as_str().unwrap_or("");
-        assert!(!message.trim().is_empty(), "no message: {}", self.body);
-        let lower = message.to_lowercase();
-        for leak in [
-            "sql",
-            "argon2",
-            "$2b$",
-            "panicked",
-            "backtrace",
-            "src/",
-            ".rs:",
-        ] {
-            assert!(
-                !lower.contains(leak),
-                "the message leaks {leak:?}: {message}"
-            );
-        }
-        let object = self.body.as_object().expect("an error is a JSON object");
-        for key in object.keys() {
-            assert!(
-                ["message", "code", "details"].contains(&key.as_str()),
-                "unexpected field {key:?} in {}",
-                self.body
-            );
-        }
-        let json = self.header("content-type").unwrap_or("");
-        assert!(
-            json.starts_with("application/json"),
-            "content type {json:?}"
-        );
-    }
-
-    /// Asserts a 400 `validation_error` whose `details` name `field` with a problem.
-    #[track_caller]
-    pub fn assert_invalid_field(&self, field: &str) {
-        self.assert_error(StatusCode::BAD_REQUEST, "validation_error");
-        let problems = self.body["details"][field].as_array();
-        assert!(
-            problems.is_some_and(|p| !p.is_empty() && p.iter().all(Value::is_string)),
-            "details do not name {field:?}: {}",
-            self.body
-        );
-    }
-
-    /// Every `Set-Cookie` header.
-    pub fn set_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok().map(str::to_owned))
-            .collect()
-    }
-
-    /// The `Set-Cookie` header of the `refreshToken` cookie, if there is exactly one.
-    pub fn refresh_set_cookie(&self) -> Option<String> {
-        let all: Vec<String> = self
-            .set_cookies()
-            .into_iter()
-            .filter(|c| c.starts_with("refreshToken="))
-            .collect();
-        assert!(all.len() <= 1, "several refreshToken cookies: {all:?}");
-        all.into_iter().next()
-    }
-}
-
-/// The value of a `Set-Cookie` header (`name=value; ...` -> `value`).
-pub fn cookie_value(set_cookie: &str) -> &str {
-    let pair = set_cookie.split(';').next().unwrap_or("");
-    pair.split_once('=').map_or("", |(_, v)| v)
-}
-
-/// The attributes of a `Set-Cookie` header, lower-cased (`max-age=0`, `samesite=lax`...).
-pub fn cookie_attributes(set_cookie: &str) -> Vec<String> {
-    set_cookie
-        .split(';')
-        .skip(1)
-        .map(|a| a.trim().to_ascii_lowercase())
-        .collect()
-}
-
-/// A JWT segment (0 header, 1 claims) decoded as JSON.
-pub fn jwt_part(token: &str, index: usize) -> Value {
-    let part = token.split('.').nth(index).expect("a JWT has three parts");
-    let bytes = URL_SAFE_NO_PAD.decode(part).expect("base64url segment");
-    serde_json::from_slice(&bytes).expect("a JSON segment")
-}
-
-/// Encodes JSON as an unpadded base64url JWT segment.
-pub fn jwt_segment(value: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).expect("JSON"))
 }
