@@ -9,7 +9,12 @@ use std::time::Duration;
 use authgate_core::hashing::PasswordHasher;
 use authgate_core::keys::load_signer;
 use authgate_core::{AuthService, Store};
+use authgate_mail::{
+    transport_from_settings, MailSettings, MailTransport, MailWorker, TemplateRenderer,
+    WorkerConfig,
+};
 use axum::Router;
+use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -18,6 +23,10 @@ use crate::error::Error;
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the mail worker may take to finish the mail it is sending at shutdown.
+const MAIL_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Sender of mails when `AUTHGATE_MAIL_FROM` is not set.
+const DEFAULT_MAIL_FROM: &str = "authgate <no-reply@localhost>";
 /// How often expired and revoked sessions are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How long a dead session is kept before it is deleted.
@@ -29,6 +38,7 @@ pub struct App {
     local_addr: SocketAddr,
     router: Router,
     service: AuthService,
+    mail: Arc<dyn MailTransport>,
     public_url: String,
 }
 
@@ -59,12 +69,14 @@ impl App {
             .await
             .map_err(Error::store("cannot migrate the database"))?;
         let service = build_service(&config, store).await?;
+        let (service, mail) = mail_parts(&config, service)?;
         let router = authgate_http::router(service.clone(), config.http_config());
         Ok(App {
             listener,
             local_addr,
             router,
             service,
+            mail,
             public_url: config.public_url(),
         })
     }
@@ -95,9 +107,20 @@ impl App {
             local_addr,
             router,
             service,
+            mail,
             ..
         } = self;
         let pruner = tokio::spawn(prune_sessions(service.clone()));
+        let (mail_stop, mail_stopped) = oneshot::channel::<()>();
+        let worker = MailWorker::new(
+            service.store().clone(),
+            mail,
+            service.mail_ready(),
+            WorkerConfig::default(),
+        );
+        let mail_worker = tokio::spawn(worker.run(async move {
+            let _ = mail_stopped.await;
+        }));
         tracing::info!("listening on http://{local_addr}");
 
         let (signalled_tx, signalled_rx) = oneshot::channel::<()>();
@@ -127,9 +150,49 @@ impl App {
             }
         };
         pruner.abort();
+        let _ = mail_stop.send(());
+        if tokio::time::timeout(MAIL_DRAIN_TIMEOUT, mail_worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the mail worker did not stop in time; unsent mail stays queued");
+        }
         tracing::info!("stopped");
         result
     }
+}
+
+/// The mail template renderer (plugged into the service) and the transport the worker sends
+/// with: SMTP when `AUTHGATE_SMTP_URL` is set, else the `.eml` outbox.
+fn mail_parts(
+    config: &Config,
+    service: AuthService,
+) -> Result<(AuthService, Arc<dyn MailTransport>), Error> {
+    let problem = |var: &str, e: authgate_mail::MailError| {
+        Error::Config(crate::config::ConfigError {
+            problems: vec![format!("{var}: {e}")],
+        })
+    };
+    let renderer = TemplateRenderer::new(config.templates_dir.as_deref())
+        .map_err(|e| problem("AUTHGATE_TEMPLATES_DIR", e))?;
+    let from = config
+        .mail_from
+        .clone()
+        .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned());
+    let settings = MailSettings {
+        smtp_url: config
+            .smtp_url
+            .as_ref()
+            .map(|u| SecretString::from(u.expose().to_owned())),
+        smtp_username: config.smtp_username.clone(),
+        smtp_password: config.smtp_password.clone(),
+        outbox_dir: config.mail_outbox.clone(),
+        ..MailSettings::new(from)
+    };
+    let transport =
+        transport_from_settings(&settings).map_err(|e| problem("AUTHGATE_SMTP_URL", e))?;
+    tracing::info!(transport = %transport.describe(), "mail delivery");
+    Ok((service.with_mail_renderer(Arc::new(renderer)), transport))
 }
 
 /// Loads the signer, makes the hasher and assembles the service (shared with the CLI's

@@ -91,6 +91,14 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         ),
         smtp_url: r.opt("smtp_url", smtp_url),
         mail_from: r.opt("mail_from", v::mailbox),
+        smtp_username: r.opt("smtp_username", |s| plain_text(s).map(str::to_owned)),
+        smtp_password: r.opt("smtp_password", |s| {
+            plain_text(s).map(|s| secrecy::SecretString::from(s.to_owned()))
+        }),
+        mail_outbox: r.get("mail_outbox", "mail-outbox".into(), |s| {
+            plain_text(s).map(Into::into)
+        }),
+        templates_dir: r.opt("templates_dir", |s| plain_text(s).map(Into::into)),
         access_token_ttl: r.get("access_token_ttl", mins(15), v::duration),
         refresh_token_ttl: r.get("refresh_token_ttl", hours(24 * 30), v::duration),
         refresh_grace: r.get(
@@ -134,6 +142,15 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         warnings: sources.warnings.clone(),
     };
     cross_check(config, r)
+}
+
+/// Free text (names, paths, credentials): anything but control characters. The message
+/// never repeats the value, which may be a secret.
+fn plain_text(s: &str) -> Result<&str, String> {
+    if s.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(s)
 }
 
 /// Rate limits: per-IP rates per action, per-address caps, login blocks.

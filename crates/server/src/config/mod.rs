@@ -85,6 +85,14 @@ pub struct Config {
     pub smtp_url: Option<SecretUrl>,
     /// Sender of mails (`AUTHGATE_MAIL_FROM`).
     pub mail_from: Option<String>,
+    /// SMTP user name, overriding one in the URL.
+    pub smtp_username: Option<String>,
+    /// SMTP password, overriding one in the URL.
+    pub smtp_password: Option<secrecy::SecretString>,
+    /// Folder of the `.eml` outbox used when no SMTP URL is set.
+    pub mail_outbox: std::path::PathBuf,
+    /// Folder whose files override the built-in mail templates.
+    pub templates_dir: Option<std::path::PathBuf>,
     /// Life of an access token (`AUTHGATE_ACCESS_TOKEN_TTL`).
     pub access_token_ttl: Duration,
     /// Life of a refresh token (`AUTHGATE_REFRESH_TOKEN_TTL`).

@@ -59,8 +59,29 @@ pub const SETTINGS: &[Setting] = &[
     ),
     s(
         "mail_from",
-        "(none)",
+        "authgate <no-reply@localhost>",
         "sender of mails, e.g. Authgate <no-reply@example.com>",
+    ),
+    s(
+        "smtp_username",
+        "(none)",
+        "SMTP user name (overrides one in the URL)",
+    ),
+    Setting {
+        key: "smtp_password",
+        default: "(none)",
+        help: "SMTP password (overrides one in the URL)",
+        secret: true,
+    },
+    s(
+        "mail_outbox",
+        "./mail-outbox",
+        "folder for .eml files when no SMTP URL is set",
+    ),
+    s(
+        "templates_dir",
+        "(built-in templates)",
+        "folder whose files override mail templates",
     ),
     s("access_token_ttl", "15m", "life of an access token"),
     s(

@@ -57,6 +57,20 @@ pub(super) fn summary(c: &Config) -> String {
         ),
         ("smtp_url", opt(c.smtp_url.as_ref().map(|u| u.redacted()))),
         ("mail_from", opt(c.mail_from.as_deref())),
+        ("smtp_username", opt(c.smtp_username.as_deref())),
+        (
+            "smtp_password",
+            opt(c.smtp_password.as_ref().map(|_| REDACTED)),
+        ),
+        ("mail_outbox", c.mail_outbox.display().to_string()),
+        (
+            "templates_dir",
+            opt(c
+                .templates_dir
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .as_deref()),
+        ),
         ("access_token_ttl", dur(c.access_token_ttl)),
         ("refresh_token_ttl", dur(c.refresh_token_ttl)),
         ("refresh_grace", dur(c.refresh_grace)),
