@@ -4,6 +4,7 @@
 //! nothing here knows HTTP or SQL.
 
 mod account;
+mod import;
 mod login;
 mod register;
 mod sessions;
@@ -24,6 +25,7 @@ use crate::secret::{random_key, OpaqueToken};
 use crate::store::{NewSession, Store};
 use crate::tokens::{AccessClaims, TokenSigner};
 
+pub use import::ImportRecord;
 pub use login::LoginRequest;
 pub use register::RegisterRequest;
 pub use sessions::SessionView;
