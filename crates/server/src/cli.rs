@@ -1,4 +1,4 @@
-//! The command line: `authgate [--config FILE] <serve | migrate | user create | keys rotate>`.
+//! The command line: `authgate [--config FILE] <serve | migrate | user create | import | keys rotate>`.
 
 use std::path::PathBuf;
 
@@ -53,6 +53,37 @@ repeatedly and while other instances run; `serve` also does it at start."
     /// Manage the keys that sign access tokens.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Import users exported from an Express + Mongoose app, keeping their bcrypt passwords.
+    #[command(
+        long_about = "Import users exported from another app (e.g. Express + Mongoose + \
+bcrypt), keeping their passwords: bcrypt and argon2 hashes are stored as they are, and each \
+user's hash is upgraded to argon2id at their next login. Plain-text passwords are refused.\n\n\
+FILE (`-` for standard input) holds JSON lines (mongoexport's default) or a JSON array \
+(mongoexport --jsonArray). Fields read: email, username, name, firstName, lastName, role, \
+password (the hash), createdAt (RFC 3339 or {\"$date\": ...}), emailVerified or isVerified; \
+_id and other fields are ignored, and every user gets a new id.\n\nEach record is imported on \
+its own. A refused record (invalid field, email or username already taken, not JSON) is \
+reported on stderr as `line N: field: problem` and skipped; N is the line number for JSON \
+lines, the position for an array. At the end {\"imported\": n, \"rejected\": m} is printed on \
+stdout. Exit status: 0 if every record was imported, 1 if any was rejected (the others are \
+imported all the same) or the import could not run.\n\nWith --dry-run every record is \
+checked (against the database too, if it exists) and nothing is written; the summary adds \
+\"dryRun\": true.\n\nExample:\n  mongoexport --uri \
+mongodb://localhost/myapp --collection users --out users.json\n  authgate import users.json \
+--dry-run && authgate import users.json"
+    )]
+    Import(ImportArgs),
+}
+
+/// Arguments of `authgate import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The export: JSON lines or a JSON array of user documents (`-` reads standard input).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Check every record (and existing accounts, if the database exists) without writing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `authgate user ...`
@@ -142,6 +173,18 @@ mod tests {
         };
         assert_eq!(args.email.as_deref(), Some("a@example.com"));
         assert_eq!(args.role, "user");
+    }
+
+    #[test]
+    fn import_takes_a_file_and_an_optional_dry_run() {
+        let cli = Cli::try_parse_from(["authgate", "import", "users.json", "--dry-run"]).unwrap();
+        let Command::Import(args) = cli.command else {
+            panic!("wrong command")
+        };
+        assert_eq!(
+            (args.file, args.dry_run),
+            (PathBuf::from("users.json"), true)
+        );
     }
 
     #[test]

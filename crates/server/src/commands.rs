@@ -23,10 +23,11 @@ pub async fn run(command: Command, config: Config) -> Result<(), Error> {
         }
         Command::User(UserCommand::Create(args)) => create_user(config, args).await,
         Command::Keys(KeysCommand::Rotate) => rotate_keys(config).await,
+        Command::Import(args) => crate::import::run(config, args).await,
     }
 }
 
-async fn open_migrated(config: &Config) -> Result<std::sync::Arc<dyn Store>, Error> {
+pub(crate) async fn open_migrated(config: &Config) -> Result<std::sync::Arc<dyn Store>, Error> {
     log_warnings(config);
     let store = crate::store::connect(config).await?;
     store

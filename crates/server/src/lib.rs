@@ -20,6 +20,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+mod import;
 pub mod password;
 pub mod store;
 pub mod telemetry;
