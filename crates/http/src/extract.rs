@@ -79,7 +79,7 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
         let field = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
@@ -94,7 +94,16 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 ApiError::MalformedJson(format!("line {} column {}", inner.line(), inner.column()))
             }
         }
-    })
+    })?;
+    // Only whitespace may follow the value: `{...}}` or `{...}garbage` is not JSON.
+    de.end().map_err(|e| {
+        ApiError::MalformedJson(format!(
+            "unexpected characters at line {} column {}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    Ok(value)
 }
 
 /// serde's message without its position suffix, e.g. "invalid type: map, expected a string".

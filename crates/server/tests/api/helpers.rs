@@ -34,6 +34,12 @@ pub const USER_AGENT: &str = "authgate-api-tests/1.0";
 pub enum Backend {
     /// An SQLite file in a temporary directory.
     Sqlite,
+    /// A fresh database on the test PostgreSQL server (`AUTHGATE_TEST_POSTGRES_URL`, or a
+    /// throwaway cluster started by `authgate_store_sql::testing`).
+    Postgres,
+    /// A fresh database on the test MongoDB server (`AUTHGATE_TEST_MONGODB_URL`, or the
+    /// nx-27017 wire-protocol server started by `authgate_store_mongo::testing`).
+    MongoDb,
 }
 
 impl Backend {
@@ -45,7 +51,11 @@ impl Backend {
             .map(str::trim)
         {
             Err(_) | Ok("") | Ok("sqlite") => Backend::Sqlite,
-            Ok(other) => panic!("AUTHGATE_TEST_BACKEND={other:?}: this suite knows `sqlite`"),
+            Ok("postgres") => Backend::Postgres,
+            Ok("mongodb") => Backend::MongoDb,
+            Ok(other) => panic!(
+                "AUTHGATE_TEST_BACKEND={other:?}: this suite knows `sqlite`, `postgres`, `mongodb`"
+            ),
         }
     }
 }
@@ -54,6 +64,14 @@ impl Backend {
 pub enum DbGuard {
     /// The directory holding the SQLite file.
     Sqlite { _dir: tempfile::TempDir },
+    /// The PostgreSQL test database, dropped with the guard.
+    Postgres {
+        _db: authgate_store_sql::testing::TestDatabase,
+    },
+    /// The MongoDB test database, dropped with the guard.
+    MongoDb {
+        _db: authgate_store_mongo::testing::TestDatabase,
+    },
 }
 
 /// The one place a test database is made: a fresh, empty database of `backend`, as the URL
@@ -64,6 +82,19 @@ pub async fn database_url_for(backend: Backend) -> (String, DbGuard) {
             let dir = tempfile::tempdir().expect("a temporary directory");
             let url = format!("sqlite://{}", dir.path().join("authgate.db").display());
             (url, DbGuard::Sqlite { _dir: dir })
+        }
+        // The backend was asked for by name: a missing server is a failure, not a skip.
+        Backend::Postgres => {
+            let db = authgate_store_sql::testing::TestDatabase::create("HTTP suite on postgres")
+                .await
+                .expect("AUTHGATE_TEST_BACKEND=postgres needs PostgreSQL (initdb or AUTHGATE_TEST_POSTGRES_URL)");
+            (db.url().to_owned(), DbGuard::Postgres { _db: db })
+        }
+        Backend::MongoDb => {
+            let db = authgate_store_mongo::testing::fresh_database("HTTP suite on mongodb").expect(
+                "AUTHGATE_TEST_BACKEND=mongodb needs nx-27017 or AUTHGATE_TEST_MONGODB_URL",
+            );
+            (db.url().to_owned(), DbGuard::MongoDb { _db: db })
         }
     }
 }
