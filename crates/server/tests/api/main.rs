@@ -13,6 +13,7 @@ mod bad_input;
 mod cookies_csrf;
 mod login;
 mod logout;
+mod mail_flows;
 mod me;
 mod meta;
 mod process;
