@@ -68,8 +68,9 @@ pub struct AuditEvent<'a> {
 }
 
 impl AuditEvent<'_> {
-    /// Writes the event to the log.
+    /// Writes the event to the log and counts it in `authgate_auth_events_total{event}`.
     pub fn emit(&self) {
+        metrics::counter!("authgate_auth_events_total", "event" => self.kind.as_str()).increment(1);
         tracing::info!(
             target: "authgate::audit",
             event = self.kind.as_str(),

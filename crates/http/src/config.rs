@@ -37,6 +37,9 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Trust `X-Forwarded-For` from these proxy addresses (exact IPs).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The process's Prometheus recorder; when set, `GET /metrics` renders it (otherwise
+    /// that path is a 404).
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl Default for HttpConfig {
@@ -47,6 +50,7 @@ impl Default for HttpConfig {
             allowed_origins: vec!["http://127.0.0.1:8080".into()],
             max_body_bytes: 64 * 1024,
             trusted_proxies: Vec::new(),
+            metrics: None,
         }
     }
 }

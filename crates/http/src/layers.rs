@@ -1,4 +1,4 @@
-//! Middleware: request ids, tracing, security headers, panics as JSON 500s.
+//! Middleware: request ids, tracing, metrics, security headers, panics as JSON 500s.
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
@@ -27,7 +27,9 @@ pub fn apply(router: Router) -> Router {
             "default-src 'none'; frame-ancestors 'none'",
         ),
     ];
-    let mut router = router.layer(TraceLayer::new_for_http().make_span_with(request_span));
+    let mut router = router
+        .layer(axum::middleware::from_fn(crate::metrics::track))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span));
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             name,

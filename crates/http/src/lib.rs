@@ -11,6 +11,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 mod layers;
+pub mod metrics;
 pub mod openapi;
 mod routes;
 
@@ -52,20 +53,24 @@ fn api_router() -> OpenApiRouter<AppState> {
 
 /// The whole API (`/api/auth/...`, `/.well-known/jwks.json`, `/health`, `/ready`,
 /// `/api/auth/openapi.json`) with its middleware (request ids, body limit, security
-/// headers, tracing).
+/// headers, tracing) and, when [`HttpConfig::metrics`] is set, `GET /metrics`.
 pub fn router(service: AuthService, config: HttpConfig) -> Router {
     let max_body = config.max_body_bytes;
+    let with_metrics = config.metrics.is_some();
     let state = AppState {
         service,
         config: Arc::new(config),
     };
     let (routes, api) = api_router().split_for_parts();
     let api = Arc::new(api);
+    let mut routes = routes.route(
+        "/api/auth/openapi.json",
+        get(move || async move { Json(api.as_ref().clone()) }),
+    );
+    if with_metrics {
+        routes = routes.route("/metrics", get(metrics::render));
+    }
     let routes = routes
-        .route(
-            "/api/auth/openapi.json",
-            get(move || async move { Json(api.as_ref().clone()) }),
-        )
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body))

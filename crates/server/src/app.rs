@@ -3,7 +3,7 @@
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use authgate_core::hashing::PasswordHasher;
@@ -14,6 +14,7 @@ use authgate_mail::{
     WorkerConfig,
 };
 use axum::Router;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -70,7 +71,9 @@ impl App {
             .map_err(Error::store("cannot migrate the database"))?;
         let service = build_service(&config, store).await?;
         let (service, mail) = mail_parts(&config, service)?;
-        let router = authgate_http::router(service.clone(), config.http_config());
+        let mut http_config = config.http_config();
+        http_config.metrics = metrics_handle();
+        let router = authgate_http::router(service.clone(), http_config);
         Ok(App {
             listener,
             local_addr,
@@ -250,4 +253,34 @@ pub async fn shutdown_signal() {
         () = ctrl_c => tracing::info!("received SIGINT"),
         () = term => tracing::info!("received SIGTERM"),
     }
+}
+
+/// Buckets (seconds) of `authgate_http_request_duration_seconds`: a login hashes a password,
+/// so the upper buckets reach a few seconds.
+const DURATION_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The process-wide Prometheus recorder, installed on first use. A recorder can be installed
+/// only once per process, and tests build many [`App`]s in one process, so every app shares
+/// this handle. `None` when another recorder was installed first (no `/metrics` then).
+fn metrics_handle() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let installed = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("authgate_http_request_duration_seconds".into()),
+                    DURATION_BUCKETS,
+                )
+                .and_then(PrometheusBuilder::install_recorder);
+            match installed {
+                Ok(handle) => Some(handle),
+                Err(e) => {
+                    tracing::warn!("metrics disabled: cannot install the Prometheus recorder: {e}");
+                    None
+                }
+            }
+        })
+        .clone()
 }

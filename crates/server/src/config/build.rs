@@ -265,5 +265,6 @@ pub(super) fn http_config(c: &Config) -> HttpConfig {
         allowed_origins,
         max_body_bytes: MAX_BODY_BYTES,
         trusted_proxies: c.trusted_proxies.clone(),
+        metrics: None,
     }
 }

@@ -16,6 +16,7 @@ mod logout;
 mod mail_flows;
 mod me;
 mod meta;
+mod metrics;
 mod process;
 mod recovery;
 mod refresh;

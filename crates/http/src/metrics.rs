@@ -1,0 +1,84 @@
+//! Prometheus metrics: a middleware counting and timing requests by route template, and the
+//! `GET /metrics` endpoint rendering the process-wide recorder's handle.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Requests answered, by method, route template and status.
+pub const HTTP_REQUESTS_TOTAL: &str = "authgate_http_requests_total";
+/// Time to answer, by method and route template.
+pub const HTTP_REQUEST_DURATION_SECONDS: &str = "authgate_http_request_duration_seconds";
+/// Passwords waiting for a hashing slot (read at scrape time).
+pub const PASSWORD_HASH_QUEUE_DEPTH: &str = "authgate_password_hash_queue_depth";
+/// Mails waiting in the outbox table (read at scrape time).
+pub const MAIL_QUEUE_DEPTH: &str = "authgate_mail_queue_depth";
+
+/// Records [`HTTP_REQUESTS_TOTAL`] and [`HTTP_REQUEST_DURATION_SECONDS`]. The route label is
+/// the matched template (`/api/auth/verify-email/{token}`), never the raw path, which may
+/// carry a one-time token; requests matching no route share `<unmatched>`.
+pub(crate) async fn track(req: Request, next: Next) -> Response {
+    let method = method_label(req.method());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("<unmatched>", MatchedPath::as_str)
+        .to_owned();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    metrics::histogram!(
+        HTTP_REQUEST_DURATION_SECONDS,
+        "method" => method,
+        "route" => route.clone()
+    )
+    .record(started.elapsed().as_secs_f64());
+    metrics::counter!(
+        HTTP_REQUESTS_TOTAL,
+        "method" => method,
+        "route" => route,
+        "status" => response.status().as_str().to_owned()
+    )
+    .increment(1);
+    response
+}
+
+/// Standard methods by name; anything else is one label value, so clients cannot mint
+/// unbounded label values.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// `GET /metrics`: refreshes the queue gauges, then renders the text exposition format.
+pub(crate) async fn render(State(state): State<AppState>) -> Response {
+    let Some(handle) = state.config.metrics.as_ref() else {
+        return ApiError::RouteNotFound.into_response();
+    };
+    metrics::gauge!(PASSWORD_HASH_QUEUE_DEPTH).set(state.service.hasher().queue_depth() as f64);
+    if let Ok(depth) = state.service.store().mail_queue_depth().await {
+        metrics::gauge!(MAIL_QUEUE_DEPTH).set(depth as f64);
+    }
+    handle.run_upkeep();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        handle.render(),
+    )
+        .into_response()
+}
