@@ -142,3 +142,37 @@ async fn each_login_opens_a_new_session() {
         assert_eq!(app.me(a.str("/accessToken")).await.status(), StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn login_before_verifying_the_email_returns_403_when_verification_is_required() {
+    let app = TestApp::spawn_with(&[("AUTHGATE_REQUIRE_VERIFIED_EMAIL", "true")]).await;
+    app.register_with(json!({ "email": "ada@example.com", "password": PASSWORD, "name": "Ada" }))
+        .await;
+    let verified = authgate_core::service::RegisterRequest {
+        email: Some("bob@example.com".into()),
+        password: Some(PASSWORD.to_owned().into()),
+        name: Some("Bob".into()),
+        ..Default::default()
+    };
+    app.service.create_user(verified).await.unwrap();
+
+    let unverified = json!({ "email": "ada@example.com", "password": PASSWORD });
+    let res = Answer::of(app.login(&unverified).await).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+    assert_eq!(res.body["code"], "email_not_verified");
+
+    let wrong = json!({ "email": "ada@example.com", "password": "Wrong7Password" });
+    let res = Answer::of(app.login(&wrong).await).await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNAUTHORIZED,
+        "a wrong password learns nothing more"
+    );
+
+    let res = Answer::of(
+        app.login(&json!({ "email": "bob@example.com", "password": PASSWORD }))
+            .await,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+}
