@@ -32,9 +32,10 @@ wrk.body = '{"email":"bench@example.com","password":"Analytical7Engine"}'
 LUA
 cat >"$work/register.lua" <<'LUA'
 local n = 0
+local salt = tostring({}):gsub("%W", "")
 request = function()
   n = n + 1
-  local body = string.format('{"email":"u%d-%d@example.com","password":"Analytical7Engine","name":"U"}', math.random(1, 1e9), n)
+  local body = string.format('{"email":"u%s-%d@example.com","password":"Analytical7Engine","name":"U"}', salt, n)
   return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
 end
 LUA
@@ -48,7 +49,7 @@ run() { # name, connections, wrk args...
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  local errs; errs=$(awk '/Non-2xx/ {print $4}' <<<"$out")
+  local errs; errs=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
   local cpu_pct; cpu_pct=$(( (cpu1 - cpu0) * 100 / $(getconf CLK_TCK) / DURATION ))
   printf '%-10s rps=%-10s p50=%-9s p99=%-9s non2xx=%-6s server_cpu=%s%% rss_peak=%sMB\n' \
     "$name" "$rps" "$p50" "$p99" "${errs:-0}" "$cpu_pct" \
