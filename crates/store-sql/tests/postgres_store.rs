@@ -73,7 +73,11 @@ async fn instances_migrating_one_fresh_database_at_once_all_succeed() {
                 .fetch_all(&mut conn)
                 .await
                 .unwrap();
-        assert_eq!(applied, [(20250101000000, true)], "each migration ran once");
+        assert_eq!(
+            applied,
+            [(20250101000000, true), (20250102000000, true)],
+            "each migration ran once"
+        );
         let id = authgate_store_tests::helpers::insert_user(&stores[0]).await;
         assert!(stores[5].find_user_by_id(&id).await.unwrap().is_some());
     }

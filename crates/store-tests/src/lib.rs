@@ -131,6 +131,12 @@ macro_rules! store_contract_tests {
             signing_keys_are_listed_oldest_first,
             inserting_a_signing_key_with_a_taken_kid_is_a_conflict,
             retire_signing_keys_except_retires_only_older_unretired_keys,
+            // audit trail
+            recorded_audit_events_are_listed_newest_first_for_that_user_only,
+            audit_pages_with_before_have_no_overlap_and_no_gap,
+            list_audit_respects_the_limit,
+            audit_event_fields_round_trip,
+            prune_audit_deletes_only_events_older_than_the_cutoff,
             // schema and health
             migrating_twice_is_harmless,
             concurrent_migrations_all_succeed,

@@ -1,6 +1,7 @@
 //! The contract cases, one public async function each, named as the sentence it checks.
 //! Each takes a fresh, migrated, empty store.
 
+mod audit;
 mod keys;
 mod mail;
 mod rotation;
@@ -9,6 +10,7 @@ mod sessions;
 mod tokens;
 mod users;
 
+pub use audit::*;
 pub use keys::*;
 pub use mail::*;
 pub use rotation::*;
