@@ -67,7 +67,37 @@ pub struct AuditEvent<'a> {
     pub detail: Option<&'a str>,
 }
 
+impl AuditKind {
+    /// `failure` for refusals and attacks, `success` otherwise.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            AuditKind::LoginFailed | AuditKind::RefreshReuseDetected | AuditKind::RateLimited => {
+                "failure"
+            }
+            _ => "success",
+        }
+    }
+}
+
 impl AuditEvent<'_> {
+    /// The event as the store keeps it.
+    pub fn to_record(&self, at: chrono::DateTime<chrono::Utc>) -> crate::store::AuditRecord {
+        crate::store::AuditRecord {
+            id: uuid::Uuid::now_v7().to_string(),
+            at,
+            kind: self.kind.as_str().to_owned(),
+            outcome: self.kind.outcome().to_owned(),
+            user_id: self.user_id.cloned(),
+            session_id: self.session_id.cloned(),
+            ip: self.client.ip.clone(),
+            user_agent: self.client.user_agent.clone(),
+            request_id: self.client.request_id.clone(),
+            detail: self
+                .detail
+                .map(|d| serde_json::json!({ "reason": d }).to_string()),
+        }
+    }
+
     /// Writes the event to the log and counts it in `authgate_auth_events_total{event}`.
     pub fn emit(&self) {
         metrics::counter!("authgate_auth_events_total", "event" => self.kind.as_str()).increment(1);

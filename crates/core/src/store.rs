@@ -319,10 +319,60 @@ pub trait KeyStore: Send + Sync {
     async fn retire_signing_keys_except(&self, kid: &str, at: DateTime<Utc>) -> StoreResult<()>;
 }
 
+/// One stored audit event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    /// Unique, time-ordered id (UUIDv7 text): the pagination cursor.
+    pub id: String,
+    /// When it happened (millisecond precision).
+    pub at: DateTime<Utc>,
+    /// Event type, e.g. `login_failed` (see `AuditKind`).
+    pub kind: String,
+    /// `success` or `failure`.
+    pub outcome: String,
+    /// The user concerned, when known.
+    pub user_id: Option<UserId>,
+    /// The session concerned, when there is one.
+    pub session_id: Option<SessionId>,
+    /// Client IP.
+    pub ip: Option<String>,
+    /// Client User-Agent.
+    pub user_agent: Option<String>,
+    /// Request id, to correlate with logs.
+    pub request_id: Option<String>,
+    /// A small JSON object with details (never a secret), as text.
+    pub detail: Option<String>,
+}
+
+/// The audit trail.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends an event.
+    async fn record_audit(&self, event: &AuditRecord) -> StoreResult<()>;
+    /// The user's events, newest first: at most `limit`, only those whose id is smaller
+    /// than `before` when it is given (ids are time-ordered, so `before` pages backwards).
+    async fn list_audit(
+        &self,
+        user_id: &UserId,
+        before: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditRecord>>;
+    /// Deletes events older than `before`; returns how many.
+    async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+}
+
 /// A backend: every store trait, plus schema management and a health check.
 #[async_trait]
 pub trait Store:
-    UserStore + SessionStore + OneTimeTokenStore + MailQueue + KeyStore + Send + Sync + 'static
+    UserStore
+    + SessionStore
+    + OneTimeTokenStore
+    + MailQueue
+    + KeyStore
+    + AuditStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Creates or upgrades the schema (idempotent; safe when several instances start at once).
     async fn migrate(&self) -> StoreResult<()>;

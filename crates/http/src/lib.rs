@@ -48,6 +48,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::tokens::router())
         .merge(routes::sessions::router())
         .merge(routes::recovery::router())
+        .merge(routes::audit::router())
         .merge(routes::meta::router())
 }
 

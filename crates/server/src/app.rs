@@ -41,6 +41,7 @@ pub struct App {
     service: AuthService,
     mail: Arc<dyn MailTransport>,
     public_url: String,
+    audit_retention: Duration,
 }
 
 impl App {
@@ -81,6 +82,7 @@ impl App {
             service,
             mail,
             public_url: config.public_url(),
+            audit_retention: config.audit_retention,
         })
     }
 
@@ -111,9 +113,12 @@ impl App {
             router,
             service,
             mail,
+            audit_retention,
             ..
         } = self;
-        let pruner = tokio::spawn(prune_sessions(service.clone()));
+        let retention =
+            chrono::Duration::from_std(audit_retention).unwrap_or(chrono::Duration::days(90));
+        let pruner = tokio::spawn(prune_sessions(service.clone(), retention));
         let (mail_stop, mail_stopped) = oneshot::channel::<()>();
         let worker = MailWorker::new(
             service.store().clone(),
@@ -216,13 +221,21 @@ pub(crate) async fn build_service(
 
 /// Every hour (and once at start), deletes sessions that died more than a day ago and
 /// forgets rate-limit state that no longer limits anything.
-async fn prune_sessions(service: AuthService) {
+async fn prune_sessions(service: AuthService, audit_retention: chrono::Duration) {
     let store = service.store().clone();
     let mut tick = tokio::time::interval(PRUNE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         service.limiter().prune();
+        match service
+            .prune_audit(chrono::Utc::now() - audit_retention)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "deleted audit events past their retention"),
+            Err(e) => tracing::warn!(error = %e, "pruning audit events failed; will retry"),
+        }
         match store.prune_sessions(chrono::Utc::now() - PRUNE_AFTER).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(pruned = n, "deleted expired and revoked sessions"),

@@ -22,7 +22,8 @@ use crate::hashing::PasswordHasher;
 use crate::limits::{Action, Limiter, LimitsConfig};
 use crate::mail::{MailRenderer, PlainRenderer};
 use crate::secret::{random_key, OpaqueToken};
-use crate::store::{NewSession, Store};
+use crate::store::{AuditRecord, NewSession, Store};
+use crate::tokens::Principal;
 use crate::tokens::{AccessClaims, TokenSigner};
 
 pub use import::ImportRecord;
@@ -243,13 +244,41 @@ impl AuthService {
         client: &ClientInfo,
         detail: Option<&str>,
     ) {
-        AuditEvent {
+        let event = AuditEvent {
             kind,
             user_id: user,
             session_id: session,
             client,
             detail,
-        }
-        .emit();
+        };
+        event.emit();
+        // Stored off the request path; a failed write is logged, never fails the flow.
+        let record = event.to_record(self.now());
+        let store = self.inner.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.record_audit(&record).await {
+                tracing::warn!(error = %e, event = %record.kind, "could not store an audit event");
+            }
+        });
+    }
+
+    /// The caller's own audit events, newest first: `limit` (1 to 100) events older than
+    /// the event `before`, if given.
+    pub async fn audit_events(
+        &self,
+        who: &Principal,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, AuthError> {
+        Ok(self
+            .inner
+            .store
+            .list_audit(&who.user_id, before, limit.clamp(1, 100))
+            .await?)
+    }
+
+    /// Deletes audit events older than `before` (retention).
+    pub async fn prune_audit(&self, before: DateTime<Utc>) -> Result<u64, AuthError> {
+        Ok(self.inner.store.prune_audit(before).await?)
     }
 }

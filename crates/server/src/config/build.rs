@@ -139,6 +139,7 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         log_format: r.get("log_format", LogFormat::Pretty, v::log_format),
         log_filter: r.get("log", "info".to_owned(), v::log_filter),
         limits: limits(&mut r),
+        audit_retention: r.get("audit_retention", hours(24 * 90), v::duration),
         warnings: sources.warnings.clone(),
     };
     cross_check(config, r)

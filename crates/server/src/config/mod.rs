@@ -132,6 +132,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter directives (`AUTHGATE_LOG`).
     pub log_filter: String,
+    /// How long audit events are kept.
+    pub audit_retention: std::time::Duration,
     /// Rate limits and login blocks.
     pub limits: authgate_core::limits::LimitsConfig,
     /// Things worth a warning that did not stop start-up (unknown variables, odd choices).

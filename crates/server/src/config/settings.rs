@@ -208,6 +208,11 @@ pub const SETTINGS: &[Setting] = &[
         "15m",
         "how long such a block lasts (IPs that logged in before are exempt)",
     ),
+    s(
+        "audit_retention",
+        "90d",
+        "how long audit events are kept (pruned hourly)",
+    ),
     s("log_format", "pretty", "pretty | json"),
     s("log", "info", "log filter, e.g. info,authgate_core=debug"),
 ];

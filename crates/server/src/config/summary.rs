@@ -139,6 +139,7 @@ pub(super) fn summary(c: &Config) -> String {
         ("login_free_attempts", c.limits.free_attempts.to_string()),
         ("login_max_failures", c.limits.max_failures.to_string()),
         ("login_block", dur(c.limits.block_for)),
+        ("audit_retention", dur(c.audit_retention)),
         (
             "log_format",
             match c.log_format {

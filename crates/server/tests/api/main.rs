@@ -9,6 +9,7 @@
 
 mod helpers;
 
+mod audit;
 mod bad_input;
 mod cookies_csrf;
 mod login;
