@@ -19,7 +19,7 @@ use mongodb::options::IndexOptions;
 use mongodb::IndexModel;
 
 use crate::error::db_err;
-use crate::store::{MAIL_QUEUE, ONE_TIME_TOKENS, REFRESH_TOKENS, SESSIONS, USERS};
+use crate::store::{AUDIT_EVENTS, MAIL_QUEUE, ONE_TIME_TOKENS, REFRESH_TOKENS, SESSIONS, USERS};
 use crate::MongoStore;
 
 /// How long sessions and refresh tokens are kept after they expire.
@@ -88,6 +88,14 @@ fn indexes() -> Vec<(&'static str, IndexModel)> {
             MAIL_QUEUE,
             index(doc! { "next_attempt_at": 1 }, "mail_queue_due"),
         ),
+        // list_audit: one user's events. Not (user_id, _id): nx-27017 (neosqlite) builds
+        // `_id` into a JSON path that breaks every later insert ("JSON path error near '_id'").
+        (
+            AUDIT_EVENTS,
+            index(doc! { "user_id": 1 }, "audit_events_user"),
+        ),
+        // prune_audit: events older than a cutoff.
+        (AUDIT_EVENTS, index(doc! { "at": 1 }, "audit_events_at")),
     ]
     .into_iter()
     .map(|(collection, options)| (collection, options.build()))

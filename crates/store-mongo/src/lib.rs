@@ -4,8 +4,9 @@
 //! driver and is held to the shared contract suite in `authgate-store-tests`, like the SQL
 //! stores. Its parts:
 //!
-//! - collections `users`, `sessions`, `refresh_tokens`, `one_time_tokens`, `mail_queue` and
-//!   `signing_keys`, each document keyed by its string id in `_id`, times as BSON dates;
+//! - collections `users`, `sessions`, `refresh_tokens`, `one_time_tokens`, `mail_queue`,
+//!   `signing_keys` and `audit_events`, each document keyed by its string id in `_id`, times
+//!   as BSON dates;
 //! - `migrate()` creates the indexes (unique emails and usernames, look-ups, TTL expiry);
 //! - driver errors become [`authgate_core::StoreError`]s in one place (`error.rs`): a duplicate
 //!   key is a `Conflict` naming the field, an unreachable server is `Unavailable`;
@@ -21,6 +22,7 @@
 #![warn(missing_docs)]
 
 mod atomic;
+mod audit;
 mod codec;
 mod error;
 mod indexes;

@@ -32,6 +32,8 @@ pub(crate) const ONE_TIME_TOKENS: &str = "one_time_tokens";
 pub(crate) const MAIL_QUEUE: &str = "mail_queue";
 /// Collection of token signing keys, by kid.
 pub(crate) const SIGNING_KEYS: &str = "signing_keys";
+/// Collection of audit events, by event id.
+pub(crate) const AUDIT_EVENTS: &str = "audit_events";
 
 /// The CommandNotFound error code (servers older than 4.4.2 have no `hello`).
 const COMMAND_NOT_FOUND: i32 = 59;
