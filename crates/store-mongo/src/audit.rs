@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use authgate_core::domain::{SessionId, UserId};
 use authgate_core::store::{AuditRecord, AuditStore, StoreResult};
 use chrono::{DateTime, Utc};
-use mongodb::bson::{doc, Document};
+use mongodb::bson::{doc, Bson, Document};
 
 use crate::codec::{date, opt_str, opt_string, string, time};
 use crate::error::db_err;
@@ -93,11 +93,32 @@ impl AuditStore for MongoStore {
 
     #[tracing::instrument(skip_all)]
     async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done = self
-            .collection(AUDIT_EVENTS)
-            .delete_many(doc! { "at": { "$lt": date(before) } })
+        // nx-27017 does not compare every date with `$lt` as MongoDB does, so candidates
+        // (older dates, and any time held as text) are checked here, then deleted by id.
+        let events = self.collection(AUDIT_EVENTS);
+        let mut cursor = events
+            .find(doc! { "$or": [
+                { "at": { "$lt": date(before) } },
+                { "at": { "$type": "string" } },
+            ] })
+            .projection(doc! { "_id": 1, "at": 1 })
             .await
             .map_err(db_err)?;
-        Ok(done.deleted_count)
+        let mut ids = Vec::new();
+        while cursor.advance().await.map_err(db_err)? {
+            let d = cursor.deserialize_current().map_err(db_err)?;
+            if time(&d, "at")? < before {
+                ids.push(Bson::String(string(&d, "_id")?));
+            }
+        }
+        let mut pruned = 0;
+        for batch in ids.chunks(500) {
+            pruned += events
+                .delete_many(doc! { "_id": { "$in": batch.to_vec() } })
+                .await
+                .map_err(db_err)?
+                .deleted_count;
+        }
+        Ok(pruned)
     }
 }
