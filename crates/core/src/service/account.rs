@@ -141,6 +141,14 @@ impl AuthService {
         if !record.user.email_verified {
             store.set_email_verified(&record.user.id, now).await?;
         }
+        // The mailbox owner proved control: lift any login block on the account.
+        let limiter = &self.inner.limiter;
+        if let Some(e) = &record.user.email {
+            limiter.clear_account(&super::login::email_key(&e.to_lowercase()));
+        }
+        if let Some(u) = &record.user.username {
+            limiter.clear_account(&super::login::username_key(&u.to_lowercase()));
+        }
         self.audit(
             AuditKind::PasswordReset,
             Some(&record.user.id),

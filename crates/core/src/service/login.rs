@@ -52,8 +52,8 @@ impl AuthService {
             return Err(invalid("password", "is too long"));
         }
         let account = match &lookup {
-            Lookup::Email(e) => format!("email:{e}"),
-            Lookup::Username(u) => format!("username:{u}"),
+            Lookup::Email(e) => email_key(e),
+            Lookup::Username(u) => username_key(u),
         };
         let attempt = match self
             .inner
@@ -165,4 +165,14 @@ fn parse_lookup(req: &LoginRequest) -> Result<Lookup, AuthError> {
             .map_err(|p| invalid("identifier", p));
     }
     Err(invalid("email", "is required (or username, or identifier)"))
+}
+
+/// The login limiter's key for a (lower-cased) email.
+pub(super) fn email_key(email_normalized: &str) -> String {
+    format!("email:{email_normalized}")
+}
+
+/// The login limiter's key for a (lower-cased) username.
+pub(super) fn username_key(username_normalized: &str) -> String {
+    format!("username:{username_normalized}")
 }

@@ -11,6 +11,7 @@ mod helpers;
 
 mod audit;
 mod bad_input;
+mod brute_force;
 mod cookies_csrf;
 mod login;
 mod logout;
