@@ -14,8 +14,9 @@ use crate::error::ApiError;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Wraps the router in every cross-cutting layer (innermost first).
-pub fn apply(router: Router) -> Router {
+/// Wraps the router in every cross-cutting layer (innermost first). `https`: the public URL
+/// is https, so browsers are told to use nothing else (HSTS).
+pub fn apply(router: Router, https: bool) -> Router {
     let headers: [(HeaderName, &'static str); 6] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::CACHE_CONTROL, "no-store"),
@@ -30,6 +31,12 @@ pub fn apply(router: Router) -> Router {
     let mut router = router
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(TraceLayer::new_for_http().make_span_with(request_span));
+    if https {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             name,

@@ -57,6 +57,7 @@ fn api_router() -> OpenApiRouter<AppState> {
 /// headers, tracing) and, when [`HttpConfig::metrics`] is set, `GET /metrics`.
 pub fn router(service: AuthService, config: HttpConfig) -> Router {
     let max_body = config.max_body_bytes;
+    let https = config.cookie_secure;
     let with_metrics = config.metrics.is_some();
     let state = AppState {
         service,
@@ -76,5 +77,5 @@ pub fn router(service: AuthService, config: HttpConfig) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state);
-    layers::apply(routes)
+    layers::apply(routes, https)
 }

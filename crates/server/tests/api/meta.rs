@@ -238,3 +238,19 @@ async fn token_responses_are_not_cached() {
         assert!(cache.is_some_and(|c| c.contains("no-store")), "{:?}", cache);
     }
 }
+
+#[tokio::test]
+async fn hsts_is_sent_only_when_the_public_url_is_https() {
+    let https = TestApp::spawn_with(&[("AUTHGATE_PUBLIC_URL", "https://auth.example.com")]).await;
+    let res = https.api.get(https.url("/health")).send().await.unwrap();
+    let hsts = res
+        .headers()
+        .get("strict-transport-security")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(hsts.as_deref(), Some("max-age=31536000; includeSubDomains"));
+
+    let http = TestApp::spawn().await;
+    let res = http.api.get(http.url("/health")).send().await.unwrap();
+    assert!(res.headers().get("strict-transport-security").is_none());
+    assert_eq!(res.headers().get("referrer-policy").unwrap(), "no-referrer");
+}
