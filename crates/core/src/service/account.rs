@@ -2,7 +2,6 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::register::invalid;
 use super::AuthService;
 use crate::audit::AuditKind;
 use crate::domain::{ClientInfo, Email, User, UserRecord};
@@ -57,7 +56,10 @@ impl AuthService {
             "Session has been revoked or has expired",
         ))?;
         if record.user.email.is_none() {
-            return Err(invalid("email", "the account has no email address"));
+            return Err(AuthError::field(
+                "email",
+                "the account has no email address",
+            ));
         }
         if record.user.email_verified {
             return Err(AuthError::AlreadyVerified);
@@ -71,7 +73,7 @@ impl AuthService {
     /// timing tells whether the address has an account.
     pub fn forgot_password(&self, email: &str, client: &ClientInfo) -> Result<(), AuthError> {
         self.limit_ip(Action::ForgotPassword, client)?;
-        let email = Email::parse(email).map_err(|p| invalid("email", p))?;
+        let email = Email::parse(email).map_err(|p| AuthError::field("email", p))?;
         let per_address = self.inner.limiter.check_forgot(&email.normalized());
         self.audit_limited(per_address, Action::ForgotPassword, client)?;
         let service = self.clone();
@@ -111,7 +113,8 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
         let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
-        let new_password = new_password.ok_or_else(|| invalid("newPassword", "is required"))?;
+        let new_password =
+            new_password.ok_or_else(|| AuthError::field("newPassword", "is required"))?;
         self.check_policy("newPassword", &new_password, None)?;
         let now = self.now();
         let store = &self.inner.store;
@@ -168,8 +171,9 @@ impl AuthService {
         new_password: Option<SecretString>,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
-        let current = current.ok_or_else(|| invalid("currentPassword", "is required"))?;
-        let new_password = new_password.ok_or_else(|| invalid("newPassword", "is required"))?;
+        let current = current.ok_or_else(|| AuthError::field("currentPassword", "is required"))?;
+        let new_password =
+            new_password.ok_or_else(|| AuthError::field("newPassword", "is required"))?;
         let record = self.inner.store.find_user_by_id(&who.user_id).await?;
         let record = record.ok_or(AuthError::Unauthenticated(
             "Session has been revoked or has expired",

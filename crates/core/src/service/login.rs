@@ -2,7 +2,6 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::register::invalid;
 use super::{AuthService, AuthSuccess};
 use crate::audit::AuditKind;
 use crate::domain::{ClientInfo, Email, UserRecord, Username};
@@ -44,12 +43,12 @@ impl AuthService {
         let lookup = parse_lookup(&req)?;
         let password = req
             .password
-            .ok_or_else(|| invalid("password", "is required"))?;
+            .ok_or_else(|| AuthError::field("password", "is required"))?;
         if password.expose_secret().is_empty() {
-            return Err(invalid("password", "is required"));
+            return Err(AuthError::field("password", "is required"));
         }
         if password.expose_secret().len() > MAX_PASSWORD_BYTES {
-            return Err(invalid("password", "is too long"));
+            return Err(AuthError::field("password", "is too long"));
         }
         let account = match &lookup {
             Lookup::Email(e) => email_key(e),
@@ -147,24 +146,27 @@ fn parse_lookup(req: &LoginRequest) -> Result<Lookup, AuthError> {
     if let Some(e) = &req.email {
         return Email::parse(e)
             .map(|e| Lookup::Email(e.normalized()))
-            .map_err(|p| invalid("email", p));
+            .map_err(|p| AuthError::field("email", p));
     }
     if let Some(u) = &req.username {
         return Username::parse(u)
             .map(|u| Lookup::Username(u.normalized()))
-            .map_err(|p| invalid("username", p));
+            .map_err(|p| AuthError::field("username", p));
     }
     if let Some(id) = &req.identifier {
         if id.contains('@') {
             return Email::parse(id)
                 .map(|e| Lookup::Email(e.normalized()))
-                .map_err(|p| invalid("identifier", p));
+                .map_err(|p| AuthError::field("identifier", p));
         }
         return Username::parse(id)
             .map(|u| Lookup::Username(u.normalized()))
-            .map_err(|p| invalid("identifier", p));
+            .map_err(|p| AuthError::field("identifier", p));
     }
-    Err(invalid("email", "is required (or username, or identifier)"))
+    Err(AuthError::field(
+        "email",
+        "is required (or username, or identifier)",
+    ))
 }
 
 /// The login limiter's key for a (lower-cased) email.

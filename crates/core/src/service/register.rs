@@ -216,8 +216,3 @@ fn parse_opt<T>(
         None => None,
     }
 }
-
-/// Shorthand used by validation code elsewhere in the service.
-pub(crate) fn invalid(field: &str, problem: &str) -> AuthError {
-    AuthError::field(field, problem)
-}
