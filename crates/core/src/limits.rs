@@ -279,8 +279,11 @@ impl Limiter {
         if !self.config.enabled {
             return Ok(attempt);
         }
-        let now = Instant::now();
         let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+        // Read the clock under the lock: a time taken before it could be earlier than an
+        // attempt recorded meanwhile by another thread, which would look like a zero wait
+        // not yet served.
+        let now = Instant::now();
         if accounts.len() >= MAX_TRACKED_ACCOUNTS {
             accounts.retain(|_, r| r.is_recent(now));
         }
@@ -291,7 +294,7 @@ impl Limiter {
         }
         if let Some(ip_rec) = record.per_ip.get(&ip) {
             let wait = self.backoff(ip_rec.consecutive);
-            if ip_rec.last + wait > now {
+            if !wait.is_zero() && ip_rec.last + wait > now {
                 return Err(limited(ip_rec.last + wait - now, self.config.free_attempts));
             }
         }
@@ -468,6 +471,25 @@ mod tests {
             .collect();
         assert!(handles.into_iter().all(|h| h.join().unwrap()));
         assert_eq!(l.accounts.lock().unwrap()["ada"].failures, 50);
+    }
+
+    #[test]
+    fn parallel_attempts_from_one_ip_within_the_free_attempts_are_never_refused() {
+        // Regression: the clock was read before the lock, so a thread could see a later
+        // attempt from its own IP and take a zero backoff for a wait still to serve.
+        for _ in 0..20 {
+            let l = std::sync::Arc::new(limiter(1000, 1000));
+            let handles: Vec<_> = (0..16)
+                .map(|_| {
+                    let l = l.clone();
+                    std::thread::spawn(move || {
+                        (0..50).all(|_| l.begin_login("ada", Some("10.0.0.1")).is_ok())
+                    })
+                })
+                .collect();
+            assert!(handles.into_iter().all(|h| h.join().unwrap()));
+            assert_eq!(l.accounts.lock().unwrap()["ada"].failures, 800);
+        }
     }
 
     #[test]
