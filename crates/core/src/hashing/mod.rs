@@ -1,19 +1,30 @@
-//! Password hashing: argon2id off the async runtime, bounded by a semaphore.
+//! Password hashing: argon2id on a few dedicated threads, bounded by a semaphore.
 //!
-//! A login flood queues on the semaphore (at most `permits` hashes run at once, each using
-//! 19 MiB); past `max_queue` waiting callers the hasher answers [`AuthError::Overloaded`]
-//! instead of growing memory without bound.
+//! A login flood queues on the semaphore (at most `permits` hashes run at once, one per
+//! hashing thread, each with its own reusable `m_cost` buffer); past `max_queue` waiting
+//! callers the hasher answers [`AuthError::Overloaded`] instead of growing memory without
+//! bound. See [`pool`] for why the threads are dedicated.
+
+mod argon;
+mod pool;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::PasswordHash;
+use argon2::Params;
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 
 use crate::error::AuthError;
 use crate::policy::normalize;
+use pool::{HashPool, Scratch};
+
+/// Seconds a password waited for a hashing thread (histogram).
+pub const PASSWORD_HASH_WAIT_SECONDS: &str = "authgate_password_hash_wait_seconds";
+/// Seconds one hash or verification took on its thread (histogram).
+pub const PASSWORD_HASH_DURATION_SECONDS: &str = "authgate_password_hash_duration_seconds";
 
 /// A hash of a random password with the default parameters; unknown users are verified
 /// against it so that their login takes as long as a real one.
@@ -51,35 +62,40 @@ pub struct Verified {
     pub needs_rehash: bool,
 }
 
-/// Hashes and verifies passwords on the blocking thread pool.
+/// Hashes and verifies passwords on dedicated hashing threads.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    argon: Arc<Argon2<'static>>,
     params: HashParams,
+    argon_params: Params,
+    pool: HashPool,
     permits: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
     max_queue: usize,
 }
 
 impl PasswordHasher {
-    /// A hasher running at most `concurrency` hashes at once, refusing callers once
-    /// `max_queue` are already waiting.
+    /// A hasher with `concurrency` hashing threads, refusing callers once `max_queue` are
+    /// already waiting for one.
     pub fn new(
         params: HashParams,
         concurrency: usize,
         max_queue: usize,
     ) -> Result<Self, AuthError> {
-        let p = Params::new(
+        let argon_params = Params::new(
             params.memory_kib,
             params.iterations,
             params.parallelism,
             None,
         )
         .map_err(|e| AuthError::Internal(format!("argon2 parameters: {e}")))?;
+        let threads = concurrency.max(1);
+        let pool = HashPool::start(threads)
+            .map_err(|e| AuthError::Internal(format!("starting hashing threads: {e}")))?;
         Ok(PasswordHasher {
-            argon: Arc::new(Argon2::new(Algorithm::Argon2id, Version::V0x13, p)),
             params,
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            argon_params,
+            pool,
+            permits: Arc::new(Semaphore::new(threads)),
             waiting: Arc::new(AtomicUsize::new(0)),
             max_queue,
         })
@@ -97,16 +113,10 @@ impl PasswordHasher {
 
     /// Hashes a (policy-checked) password into a PHC string.
     pub async fn hash(&self, password: &SecretString) -> Result<String, AuthError> {
-        let argon = self.argon.clone();
+        let params = self.argon_params.clone();
         let pw = normalize(password.expose_secret());
-        self.run(move || {
-            let salt = SaltString::generate(&mut rand::rngs::OsRng);
-            argon
-                .hash_password(pw.as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| e.to_string())
-        })
-        .await
+        self.run(move |scratch| argon::hash(&params, pw.as_bytes(), scratch))
+            .await
     }
 
     /// Verifies a password against a stored argon2 or bcrypt hash.
@@ -115,11 +125,11 @@ impl PasswordHasher {
         password: &SecretString,
         stored: &str,
     ) -> Result<Verified, AuthError> {
-        let argon = self.argon.clone();
         let params = self.params;
+        let keep = self.argon_params.block_count();
         let raw = password.expose_secret().to_owned();
         let stored = stored.to_owned();
-        self.run(move || Ok(verify_blocking(&argon, params, &raw, &stored)))
+        self.run(move |scratch| Ok(verify_on_thread(params, keep, &raw, &stored, scratch)))
             .await
     }
 
@@ -133,28 +143,44 @@ impl PasswordHasher {
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T, String> + Send + 'static,
+        work: impl FnOnce(&mut Scratch) -> Result<T, String> + Send + 'static,
     ) -> Result<T, AuthError> {
-        let _waiting = WaitGuard::enter(&self.waiting, self.max_queue)?;
+        let queued = Instant::now();
+        let waiting = WaitGuard::enter(&self.waiting, self.max_queue)?;
         let permit = self
             .permits
             .clone()
             .acquire_owned()
             .await
             .map_err(|_| AuthError::Overloaded)?;
-        drop(_waiting);
+        drop(waiting);
+        metrics::histogram!(PASSWORD_HASH_WAIT_SECONDS).record(queued.elapsed().as_secs_f64());
+        let (tx, rx) = oneshot::channel();
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
+        let submitted = self.pool.submit(move |scratch| {
             let _permit = permit;
-            span.in_scope(work)
-        })
-        .await
-        .map_err(|e| AuthError::Internal(format!("hashing task failed: {e}")))?
-        .map_err(AuthError::Internal)
+            let started = Instant::now();
+            let result = span.in_scope(|| work(scratch));
+            metrics::histogram!(PASSWORD_HASH_DURATION_SECONDS)
+                .record(started.elapsed().as_secs_f64());
+            let _ = tx.send(result);
+        });
+        if !submitted {
+            return Err(AuthError::Internal("the hashing threads are gone".into()));
+        }
+        rx.await
+            .map_err(|_| AuthError::Internal("a hashing job was dropped".into()))?
+            .map_err(AuthError::Internal)
     }
 }
 
-fn verify_blocking(argon: &Argon2<'_>, params: HashParams, raw: &str, stored: &str) -> Verified {
+fn verify_on_thread(
+    params: HashParams,
+    keep: usize,
+    raw: &str,
+    stored: &str,
+    scratch: &mut Scratch,
+) -> Verified {
     if stored.starts_with("$2") {
         let ok = bcrypt::verify(raw, stored).unwrap_or(false);
         return Verified {
@@ -168,9 +194,7 @@ fn verify_blocking(argon: &Argon2<'_>, params: HashParams, raw: &str, stored: &s
             needs_rehash: false,
         };
     };
-    let ok = argon
-        .verify_password(normalize(raw).as_bytes(), &parsed)
-        .is_ok();
+    let ok = argon::verify(&parsed, normalize(raw).as_bytes(), scratch, keep);
     let current = Params::try_from(&parsed).map(|p| {
         p.m_cost() == params.memory_kib
             && p.t_cost() == params.iterations
