@@ -16,6 +16,7 @@ pub mod mail;
 pub mod policy;
 pub mod secret;
 pub mod service;
+pub mod session_cache;
 pub mod store;
 pub mod tokens;
 

@@ -216,7 +216,7 @@ impl AuthService {
         let now = self.now();
         let hash = self.inner.hasher.hash(new_password).await?;
         store.set_password_hash(&record.user.id, &hash).await?;
-        store.revoke_all_sessions(&record.user.id, now).await?;
+        self.end_all_sessions(&record.user.id, now).await?;
         store
             .invalidate_one_time_tokens(&record.user.id, TokenPurpose::ResetPassword, now)
             .await?;

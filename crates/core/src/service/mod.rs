@@ -22,6 +22,7 @@ use crate::hashing::PasswordHasher;
 use crate::limits::{Action, Limiter, LimitsConfig};
 use crate::mail::{MailRenderer, PlainRenderer};
 use crate::secret::{random_key, OpaqueToken};
+use crate::session_cache::SessionCache;
 use crate::store::{AuditRecord, NewSession, Store};
 use crate::tokens::Principal;
 use crate::tokens::{AccessClaims, TokenSigner};
@@ -69,7 +70,11 @@ struct Inner {
     renderer: Arc<dyn MailRenderer>,
     mail_ready: Arc<Notify>,
     limiter: Limiter,
+    sessions: SessionCache,
 }
+
+/// Sessions the cache holds at most.
+const SESSION_CACHE_CAPACITY: usize = 100_000;
 
 impl AuthService {
     /// Assembles the service from its parts.
@@ -81,6 +86,13 @@ impl AuthService {
     ) -> Self {
         let renderer: Arc<dyn MailRenderer> = Arc::new(PlainRenderer);
         let mail_ready = Arc::new(Notify::new());
+        // Exact only while every access token expires before its session: see
+        // `crate::session_cache`.
+        let cache_ttl = if config.access_token_ttl <= config.refresh_token_ttl {
+            config.session_cache_ttl
+        } else {
+            std::time::Duration::ZERO
+        };
         AuthService {
             inner: Arc::new(Inner {
                 store,
@@ -90,6 +102,7 @@ impl AuthService {
                 renderer,
                 mail_ready,
                 limiter: Limiter::new(LimitsConfig::default()),
+                sessions: SessionCache::new(cache_ttl, SESSION_CACHE_CAPACITY),
             }),
         }
     }
@@ -151,6 +164,27 @@ impl AuthService {
     fn now(&self) -> DateTime<Utc> {
         let now = Utc::now();
         DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+    }
+
+    /// Revokes one session of `user` in the store and on this node at once; `false` if it
+    /// was not a live session of theirs.
+    async fn end_session(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AuthError> {
+        let ended = self.inner.store.revoke_session(user, session, now).await;
+        // Forgotten even if the store failed: the revocation may have landed.
+        self.inner.sessions.forget_session(&session.0);
+        Ok(ended?)
+    }
+
+    /// Revokes every session of `user` in the store and on this node at once.
+    async fn end_all_sessions(&self, user: &UserId, now: DateTime<Utc>) -> Result<(), AuthError> {
+        let ended = self.inner.store.revoke_all_sessions(user, now).await;
+        self.inner.sessions.forget_user(user);
+        ended.map(|_| ()).map_err(AuthError::from)
     }
 
     /// Opens a session for `user` and mints its first tokens.

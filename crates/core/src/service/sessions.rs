@@ -24,16 +24,27 @@ impl AuthService {
     /// revocation take effect on the next request.
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal, AuthError> {
         let claims = self.inner.signer.verify(access_token)?;
-        let sid = SessionId(claims.sid);
-        match self
-            .inner
-            .store
-            .live_session_owner(&sid, self.now())
-            .await?
-        {
+        let cache = &self.inner.sessions;
+        let owner = match cache.owner(&claims.sid) {
+            Some(owner) => Some(owner),
+            None => {
+                let seen = cache.epoch();
+                let sid = SessionId(claims.sid.clone());
+                let owner = self
+                    .inner
+                    .store
+                    .live_session_owner(&sid, self.now())
+                    .await?;
+                if let Some(owner) = &owner {
+                    cache.insert(&claims.sid, owner, seen);
+                }
+                owner
+            }
+        };
+        match owner {
             Some(owner) if owner.0 == claims.sub => Ok(Principal {
                 user_id: owner,
-                session_id: sid,
+                session_id: SessionId(claims.sid),
                 role: claims.role,
             }),
             _ => Err(AuthError::Unauthenticated(
@@ -88,9 +99,7 @@ impl AuthService {
             return self.reissue(&rec, successor, client, now).await;
         }
         if rec.session_revoked_at.is_none() {
-            store
-                .revoke_session(&rec.user_id, &rec.session_id, now)
-                .await?;
+            self.end_session(&rec.user_id, &rec.session_id, now).await?;
         }
         self.audit(
             AuditKind::RefreshReuseDetected,
@@ -170,7 +179,7 @@ impl AuthService {
         let now = self.now();
         let store = &self.inner.store;
         if all {
-            store.revoke_all_sessions(&who.user_id, now).await?;
+            self.end_all_sessions(&who.user_id, now).await?;
             self.audit(
                 AuditKind::Logout,
                 Some(&who.user_id),
@@ -180,15 +189,11 @@ impl AuthService {
             );
             return Ok(());
         }
-        store
-            .revoke_session(&who.user_id, &who.session_id, now)
-            .await?;
+        self.end_session(&who.user_id, &who.session_id, now).await?;
         if let Some(token) = refresh.and_then(OpaqueToken::from_client) {
             if let Some(rec) = store.find_refresh_token(&token.hash()).await? {
                 if rec.user_id == who.user_id && rec.session_id != who.session_id {
-                    store
-                        .revoke_session(&who.user_id, &rec.session_id, now)
-                        .await?;
+                    self.end_session(&who.user_id, &rec.session_id, now).await?;
                 }
             }
         }
@@ -226,12 +231,7 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
         let sid = SessionId(id.to_owned());
-        if !self
-            .inner
-            .store
-            .revoke_session(&who.user_id, &sid, self.now())
-            .await?
-        {
+        if !self.end_session(&who.user_id, &sid, self.now()).await? {
             return Err(AuthError::NotFound("Session not found"));
         }
         self.audit(

@@ -136,6 +136,10 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         hash_max_queue: r.get("hash_max_queue", 1024, |s| v::integer(s, 1, 1_000_000)),
         verification_token_ttl: r.get("verification_token_ttl", hours(24), v::duration),
         reset_token_ttl: r.get("reset_token_ttl", hours(1), v::duration),
+        session_cache_ttl: r.get("session_cache_ttl", None, |s| match s {
+            "auto" => Ok(None),
+            _ => v::duration_or_zero(s).map(Some),
+        }),
         log_format: r.get("log_format", LogFormat::Pretty, v::log_format),
         log_filter: r.get("log", "info".to_owned(), v::log_filter),
         limits: limits(&mut r),
@@ -248,6 +252,7 @@ pub(super) fn auth_config(c: &Config) -> AuthConfig {
         },
         verification_token_ttl: chrono(c.verification_token_ttl),
         reset_token_ttl: chrono(c.reset_token_ttl),
+        session_cache_ttl: c.effective_session_cache_ttl(),
     }
 }
 

@@ -152,6 +152,11 @@ pub const SETTINGS: &[Setting] = &[
     ),
     s("reset_token_ttl", "1h", "life of a password reset link"),
     s(
+        "session_cache_ttl",
+        "auto",
+        "how long a live session is trusted without a database read (auto: 60s on SQLite, 0 = off on shared databases)",
+    ),
+    s(
         "rate_limit_enabled",
         "true",
         "false turns every rate limit and login block off",

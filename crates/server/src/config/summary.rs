@@ -114,6 +114,13 @@ pub(super) fn summary(c: &Config) -> String {
         ("hash_max_queue", c.hash_max_queue.to_string()),
         ("verification_token_ttl", dur(c.verification_token_ttl)),
         ("reset_token_ttl", dur(c.reset_token_ttl)),
+        (
+            "session_cache_ttl",
+            match c.session_cache_ttl {
+                Some(d) => dur(d),
+                None => format!("auto ({})", dur(c.effective_session_cache_ttl())),
+            },
+        ),
         ("rate_limit_enabled", c.limits.enabled.to_string()),
         ("rate_limit_login", rate(c, Action::Login)),
         ("rate_limit_register", rate(c, Action::Register)),

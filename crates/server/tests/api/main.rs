@@ -23,5 +23,6 @@ mod process;
 mod recovery;
 mod refresh;
 mod register;
+mod session_cache;
 mod sessions;
 mod tokens_forged;

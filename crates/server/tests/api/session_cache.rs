@@ -1,0 +1,134 @@
+//! The session-liveness cache: a session used a moment ago (and so cached) is still refused
+//! at once after every kind of revocation on this node; with the cache off, even a revocation
+//! made behind the node's back (another instance) is seen at once.
+
+use std::time::Duration;
+
+use authgate_core::domain::{SessionId, UserId};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{jwt_part, TestApp, TestUser};
+
+/// Uses the token twice so its session is certainly cached, and checks it works.
+async fn warm(app: &TestApp, access: &str) {
+    for _ in 0..2 {
+        assert_eq!(app.me(access).await.status(), StatusCode::OK);
+    }
+}
+
+async fn refused(app: &TestApp, access: &str) -> bool {
+    app.me(access).await.status() == StatusCode::UNAUTHORIZED
+}
+
+fn session_of(access: &str) -> SessionId {
+    SessionId(jwt_part(access, 1)["sid"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn a_cached_session_is_refused_at_once_after_logout() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    warm(&app, &user.access).await;
+    assert_eq!(
+        app.logout(&user.access, None).await.status(),
+        StatusCode::OK
+    );
+    assert!(refused(&app, &user.access).await);
+}
+
+#[tokio::test]
+async fn cached_sessions_of_every_device_are_refused_at_once_after_logout_all() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    let phone = app.login_as(&user).await;
+    warm(&app, &user.access).await;
+    warm(&app, &phone.access).await;
+    let all = json!({ "all": true });
+    assert_eq!(
+        app.logout(&user.access, Some(&all)).await.status(),
+        StatusCode::OK
+    );
+    assert!(refused(&app, &user.access).await);
+    assert!(refused(&app, &phone.access).await);
+}
+
+#[tokio::test]
+async fn a_cached_session_revoked_from_another_device_is_refused_at_once() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    let phone = app.login_as(&user).await;
+    warm(&app, &phone.access).await;
+    let sid = session_of(&phone.access);
+    let res = app.delete_session(&user.access, &sid.0).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    assert!(refused(&app, &phone.access).await);
+    assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn cached_sessions_are_refused_at_once_after_a_password_change() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    let phone = app.login_as(&user).await;
+    warm(&app, &phone.access).await;
+    let res = app
+        .change_password(&user.access, &user.password, "Difference9Engine")
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(refused(&app, &phone.access).await);
+    assert!(refused(&app, &user.access).await);
+}
+
+#[tokio::test]
+async fn a_cached_session_is_refused_at_once_after_refresh_token_reuse() {
+    let app = TestApp::spawn_with(&[("AUTHGATE_REFRESH_GRACE", "0s")]).await;
+    let user = app.register_user().await;
+    assert_eq!(
+        app.refresh_body(&user.refresh).await.status(),
+        StatusCode::OK
+    );
+    warm(&app, &user.access).await;
+    // The rotated token again: reuse, which revokes the session.
+    assert_eq!(
+        app.refresh_body(&user.refresh).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(refused(&app, &user.access).await);
+}
+
+async fn revoke_behind_the_nodes_back(app: &TestApp, user: &TestUser) {
+    let revoked = app
+        .service
+        .store()
+        .revoke_session(
+            &UserId(user.id.clone()),
+            &session_of(&user.access),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert!(revoked);
+}
+
+#[tokio::test]
+async fn with_the_cache_off_a_revocation_by_another_instance_is_seen_at_once() {
+    let app = TestApp::spawn_with(&[("AUTHGATE_SESSION_CACHE_TTL", "0s")]).await;
+    let user = app.register_user().await;
+    warm(&app, &user.access).await;
+    revoke_behind_the_nodes_back(&app, &user).await;
+    assert!(refused(&app, &user.access).await);
+}
+
+#[tokio::test]
+async fn with_the_cache_on_a_revocation_by_another_instance_is_seen_within_the_ttl() {
+    let app = TestApp::spawn_with(&[("AUTHGATE_SESSION_CACHE_TTL", "1s")]).await;
+    let user = app.register_user().await;
+    warm(&app, &user.access).await;
+    revoke_behind_the_nodes_back(&app, &user).await;
+    // The cache answers for this node's recent lookups: this is the documented bound, and
+    // the proof that authenticated requests are served without a store read.
+    assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(refused(&app, &user.access).await);
+}
