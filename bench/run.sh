@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# bench/run.sh: the benchmark kit (issue 6). One command that regenerates docs/performance.md.
+#
+# Builds `authgate` and `authgate-bench` in release mode, then runs bench/kit.py, which
+# measures on loopback with wrk: the no-database ceiling (GET /verify), GET /me, login,
+# refresh, register, /me under a login flood, RSS idle and under 1,000 concurrent logins,
+# and start-up to ready; and rewrites docs/performance.md (the hand-written part below the
+# `<!-- analysis -->` marker is kept). Takes about 5 minutes after the build.
+#
+# Needs: the Rust toolchain, python3 (standard library only) and wrk (apt-get install -y wrk).
+#
+# Environment (defaults in brackets):
+#   DURATION [10]  WARMUP [2]  THREADS [2]        seconds per measured run, warm-up, wrk threads
+#   CONNECTIONS [64]           GET /me and the ceiling
+#   LOGIN_CONNECTIONS [8]  REFRESH_CONNECTIONS [64]  REGISTER_CONNECTIONS [8]
+#   FLOOD_CONNECTIONS [16]     the login flood running while /me is measured
+#   STORM_CONNECTIONS [1000]  STORM_DURATION [10]   the peak-RSS login storm
+#   STARTUP_RUNS [5]           start-up to ready, median of this many
+#   HS256 [1]                  also measure the ceiling and /me with HS256 tokens (0: skip)
+#   AUTHGATE_BENCH_POSTGRES_URL  postgres://... : also run /me, login, refresh and register
+#                              on PostgreSQL (the server migrates the database itself)
+#   MAX_IDLE_BUSY [15]         warn when other processes use more than this % of a core
+#   IDLE_WAIT [20]             before each run, wait up to this many seconds for that
+#   OUT [docs/performance.md]  RESULTS_DIR [bench/results]  (raw wrk output, server logs)
+#   AUTHGATE_HASH_*            passed to the server and to the hash timer alike
+#
+# Cleanup: kit.py stops every process it started (by pid) on exit, Ctrl-C or SIGTERM, and
+# its children get SIGKILL if it dies anyway (PR_SET_PDEATHSIG); the temp dir is removed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=0
+if ! command -v wrk >/dev/null; then
+  echo "bench/run.sh: wrk is not installed: apt-get install -y wrk" >&2
+  missing=1
+fi
+for tool in python3 cargo; do
+  command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is not installed" >&2; missing=1; }
+done
+(( missing == 0 )) || exit 1
+
+# 1,000 concurrent connections need more than the usual 1,024 open files.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+cargo build --release -p authgate -p authgate-bench
+exec python3 bench/kit.py
