@@ -380,4 +380,19 @@ pub trait Store:
     async fn ping(&self) -> StoreResult<()>;
     /// `sqlite`, `postgres` or `mongodb`.
     fn backend_name(&self) -> &'static str;
+    /// The connection pool's state, for metrics; `None` when the driver does not tell.
+    fn pool_usage(&self) -> Option<PoolUsage> {
+        None
+    }
+}
+
+/// A snapshot of a store's connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Connections open now (idle or in use).
+    pub open: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most the pool will open.
+    pub max: u32,
 }

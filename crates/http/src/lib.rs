@@ -52,6 +52,26 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::meta::router())
 }
 
+/// Only `GET /metrics`, for a listener of its own (`AUTHGATE_METRICS_BIND`), so the metrics
+/// need not be reachable on the public port.
+pub fn metrics_router(
+    service: AuthService,
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+) -> Router {
+    let config = HttpConfig {
+        metrics: Some(handle),
+        ..HttpConfig::default()
+    };
+    let state = AppState {
+        service,
+        config: Arc::new(config),
+    };
+    Router::new()
+        .route("/metrics", get(metrics::render))
+        .fallback(|| async { ApiError::RouteNotFound })
+        .with_state(state)
+}
+
 /// The whole API (`/api/auth/...`, `/.well-known/jwks.json`, `/health`, `/ready`,
 /// `/api/auth/openapi.json`) with its middleware (request ids, body limit, security
 /// headers, tracing) and, when [`HttpConfig::metrics`] is set, `GET /metrics`.

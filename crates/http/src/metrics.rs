@@ -19,6 +19,10 @@ pub const HTTP_REQUEST_DURATION_SECONDS: &str = "authgate_http_request_duration_
 pub const PASSWORD_HASH_QUEUE_DEPTH: &str = "authgate_password_hash_queue_depth";
 /// Mails waiting in the outbox table (read at scrape time).
 pub const MAIL_QUEUE_DEPTH: &str = "authgate_mail_queue_depth";
+/// Database connections by `state` (`in_use`, `idle`), read at scrape time.
+pub const DB_POOL_CONNECTIONS: &str = "authgate_db_pool_connections";
+/// The most connections the database pool will open.
+pub const DB_POOL_MAX_CONNECTIONS: &str = "authgate_db_pool_max_connections";
 
 /// Records [`HTTP_REQUESTS_TOTAL`] and [`HTTP_REQUEST_DURATION_SECONDS`]. The route label is
 /// the matched template (`/api/auth/verify-email/{token}`), never the raw path, which may
@@ -71,6 +75,12 @@ pub(crate) async fn render(State(state): State<AppState>) -> Response {
     metrics::gauge!(PASSWORD_HASH_QUEUE_DEPTH).set(state.service.hasher().queue_depth() as f64);
     if let Ok(depth) = state.service.store().mail_queue_depth().await {
         metrics::gauge!(MAIL_QUEUE_DEPTH).set(depth as f64);
+    }
+    if let Some(pool) = state.service.store().pool_usage() {
+        let idle = pool.idle.min(pool.open);
+        metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "in_use").set(f64::from(pool.open - idle));
+        metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "idle").set(f64::from(idle));
+        metrics::gauge!(DB_POOL_MAX_CONNECTIONS).set(f64::from(pool.max));
     }
     handle.run_upkeep();
     (

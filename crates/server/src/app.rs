@@ -38,6 +38,7 @@ pub struct App {
     listener: TcpListener,
     local_addr: SocketAddr,
     router: Router,
+    metrics: Option<MetricsListener>,
     service: AuthService,
     mail: Arc<dyn MailTransport>,
     public_url: String,
@@ -73,12 +74,22 @@ impl App {
         let service = build_service(&config, store).await?;
         let (service, mail) = mail_parts(&config, service)?;
         let mut http_config = config.http_config();
-        http_config.metrics = metrics_handle();
+        let handle = metrics_handle();
+        let metrics = match (config.metrics_bind, handle.clone()) {
+            (Some(bind), Some(handle)) => {
+                Some(MetricsListener::bind(bind, &service, handle).await?)
+            }
+            _ => None,
+        };
+        if metrics.is_none() {
+            http_config.metrics = handle;
+        }
         let router = authgate_http::router(service.clone(), http_config);
         Ok(App {
             listener,
             local_addr,
             router,
+            metrics,
             service,
             mail,
             public_url: config.public_url(),
@@ -89,6 +100,11 @@ impl App {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where `GET /metrics` is served on its own, when `AUTHGATE_METRICS_BIND` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|m| m.addr)
     }
 
     /// The public base URL in force (without trailing slash).
@@ -111,11 +127,13 @@ impl App {
             listener,
             local_addr,
             router,
+            metrics,
             service,
             mail,
             audit_retention,
             ..
         } = self;
+        let metrics_server = metrics.map(MetricsListener::serve);
         let retention =
             chrono::Duration::from_std(audit_retention).unwrap_or(chrono::Duration::days(90));
         let pruner = tokio::spawn(prune_sessions(service.clone(), retention));
@@ -158,6 +176,9 @@ impl App {
             }
         };
         pruner.abort();
+        if let Some(task) = metrics_server {
+            task.abort();
+        }
         let _ = mail_stop.send(());
         if tokio::time::timeout(MAIL_DRAIN_TIMEOUT, mail_worker)
             .await
@@ -201,6 +222,44 @@ fn mail_parts(
         transport_from_settings(&settings).map_err(|e| problem("AUTHGATE_SMTP_URL", e))?;
     tracing::info!(transport = %transport.describe(), "mail delivery");
     Ok((service.with_mail_renderer(Arc::new(renderer)), transport))
+}
+
+/// `GET /metrics` on a listener of its own.
+struct MetricsListener {
+    listener: TcpListener,
+    addr: SocketAddr,
+    router: Router,
+}
+
+impl MetricsListener {
+    async fn bind(
+        bind: SocketAddr,
+        service: &AuthService,
+        handle: PrometheusHandle,
+    ) -> Result<MetricsListener, Error> {
+        let io = |context: String| move |source| Error::Io { context, source };
+        let listener = TcpListener::bind(bind).await.map_err(io(format!(
+            "cannot listen on {bind} (AUTHGATE_METRICS_BIND)"
+        )))?;
+        let addr = listener
+            .local_addr()
+            .map_err(io("cannot read the metrics address".into()))?;
+        tracing::info!("metrics on http://{addr}/metrics");
+        Ok(MetricsListener {
+            listener,
+            addr,
+            router: authgate_http::metrics_router(service.clone(), handle),
+        })
+    }
+
+    /// Serves until the task is aborted (metrics need no graceful drain).
+    fn serve(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(self.listener, self.router).await {
+                tracing::warn!(error = %e, "the metrics listener failed");
+            }
+        })
+    }
 }
 
 /// Loads the signer, makes the hasher and assembles the service (shared with the CLI's
@@ -286,6 +345,12 @@ fn metrics_handle() -> Option<PrometheusHandle> {
                     Matcher::Full("authgate_http_request_duration_seconds".into()),
                     DURATION_BUCKETS,
                 )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Prefix("authgate_password_hash_".into()),
+                        DURATION_BUCKETS,
+                    )
+                })
                 .and_then(PrometheusBuilder::install_recorder);
             match installed {
                 Ok(handle) => Some(handle),

@@ -109,3 +109,40 @@ async fn a_port_in_use_is_a_runtime_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn with_a_metrics_bind_metrics_are_served_there_and_not_on_the_api_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::build(config(&dir, &[("AUTHGATE_METRICS_BIND", "127.0.0.1:0")]))
+        .await
+        .expect("the app builds");
+    let api = app.local_addr();
+    let metrics = app.metrics_addr().expect("a metrics listener");
+    assert_ne!(api, metrics);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run(async {
+        let _ = stopped.await;
+    }));
+
+    let on_metrics = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(on_metrics.status(), reqwest::StatusCode::OK);
+    assert!(on_metrics
+        .text()
+        .await
+        .unwrap()
+        .contains("authgate_password_hash_queue_depth"));
+    let on_api = reqwest::get(format!("http://{api}/metrics")).await.unwrap();
+    assert_eq!(on_api.status(), reqwest::StatusCode::NOT_FOUND);
+    let api_on_metrics = reqwest::get(format!("http://{metrics}/health"))
+        .await
+        .unwrap();
+    assert_eq!(api_on_metrics.status(), reqwest::StatusCode::NOT_FOUND);
+
+    stop.send(()).unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("shutdown is prompt");
+    assert!(result.expect("the server task").is_ok());
+}

@@ -79,6 +79,7 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
     let hours = |n: u64| Duration::from_secs(3600 * n);
     let config = Config {
         bind: r.get("bind", ([127, 0, 0, 1], 8080).into(), v::socket_addr),
+        metrics_bind: r.opt("metrics_bind", v::socket_addr),
         public_url: r.opt("public_url", v::public_url),
         database_url: r
             .get("database_url", None, |s| DatabaseUrl::parse(s).map(Some))

@@ -72,6 +72,8 @@ impl std::error::Error for ConfigError {}
 pub struct Config {
     /// Address to listen on (`AUTHGATE_BIND`).
     pub bind: SocketAddr,
+    /// Where `GET /metrics` is served instead of the API port (`AUTHGATE_METRICS_BIND`).
+    pub metrics_bind: Option<SocketAddr>,
     /// Explicit public base URL without trailing slash (`AUTHGATE_PUBLIC_URL`); `None` means
     /// `http://{bind}`, see [`Config::public_url`].
     pub public_url: Option<String>,

@@ -33,6 +33,11 @@ const fn s(key: &'static str, default: &'static str, help: &'static str) -> Sett
 pub const SETTINGS: &[Setting] = &[
     s("bind", "127.0.0.1:8080", "address and port to listen on"),
     s(
+        "metrics_bind",
+        "(none: on the API port)",
+        "address for GET /metrics alone (unset: /metrics on the API port)",
+    ),
+    s(
         "public_url",
         "http://{bind}",
         "public base URL (token issuer, links in mails)",

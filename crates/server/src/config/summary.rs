@@ -42,6 +42,11 @@ fn show_rate(r: Rate) -> String {
 pub(super) fn summary(c: &Config) -> String {
     let pairs: Vec<(&str, String)> = vec![
         ("bind", c.bind.to_string()),
+        (
+            "metrics_bind",
+            c.metrics_bind
+                .map_or_else(|| "none (on the API port)".into(), |a| a.to_string()),
+        ),
         ("public_url", c.public_url()),
         ("database_url", c.database_url.url().redacted().to_owned()),
         (

@@ -143,5 +143,40 @@ async fn metrics_count_failed_logins_by_route_template_and_never_show_raw_paths(
     );
     assert!(has("authgate_password_hash_queue_depth", &[]), "{after}");
     assert!(has("authgate_mail_queue_depth", &[]), "{after}");
+    assert!(
+        has("authgate_db_pool_connections", &[r#"state="in_use""#]),
+        "{after}"
+    );
+    assert!(
+        has("authgate_db_pool_connections", &[r#"state="idle""#]),
+        "{after}"
+    );
     assert!(!after.contains(token), "a raw path leaked:\n{after}");
+}
+
+#[tokio::test]
+async fn every_login_records_its_wait_for_a_hashing_thread_and_the_hash_time() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    let count = |text: &str, name: &str| value_of(text, &format!("{name}_count"), "");
+    let before = scrape(&app).await;
+    for _ in 0..3 {
+        let res = app
+            .login(&json!({ "identifier": user.email, "password": user.password }))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let after = scrape(&app).await;
+    for name in [
+        "authgate_password_hash_wait_seconds",
+        "authgate_password_hash_duration_seconds",
+    ] {
+        let (b, a) = (count(&before, name), count(&after, name));
+        // Other tests share the recorder, so at least our three.
+        assert!(a >= b + 3.0, "{name}: {b} -> {a}\n{after}");
+    }
+    assert!(
+        value_of(&after, "authgate_db_pool_max_connections", "") >= 1.0,
+        "{after}"
+    );
 }
