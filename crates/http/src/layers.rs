@@ -3,12 +3,14 @@
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderName, HeaderValue, Response};
+use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use tracing::Instrument;
 
 use crate::error::ApiError;
 
@@ -29,6 +31,7 @@ pub fn apply(router: Router, https: bool) -> Router {
         ),
     ];
     let mut router = router
+        .layer(axum::middleware::from_fn(run_to_completion))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(TraceLayer::new_for_http().make_span_with(request_span));
     if https {
@@ -48,6 +51,23 @@ pub fn apply(router: Router, https: bool) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(axum::middleware::map_request(drop_invalid_request_id))
+}
+
+/// Runs the handler in a task of its own, so that a client who disconnects (or a proxy that
+/// times out) cannot cancel a flow halfway: hyper drops the request's future on disconnect,
+/// and a future dropped inside a store call can leave a transaction begun and never ended,
+/// or a session created but never audited. The answer is discarded; the work completes.
+async fn run_to_completion(req: Request, next: Next) -> Response<Body> {
+    let span = tracing::Span::current();
+    match tokio::spawn(next.run(req).instrument(span)).await {
+        Ok(response) => response,
+        // CatchPanicLayer, further out, turns the panic into a JSON 500.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => ApiError::Auth(authgate_core::AuthError::Internal(
+            "the request's task was cancelled".into(),
+        ))
+        .into_response(),
+    }
 }
 
 /// The span of one request: method, route template (never the raw path, which may hold a

@@ -13,6 +13,7 @@ mod audit;
 mod bad_input;
 mod brute_force;
 mod cookies_csrf;
+mod disconnects;
 mod login;
 mod logout;
 mod mail_flows;

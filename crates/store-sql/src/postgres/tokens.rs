@@ -34,7 +34,7 @@ impl OneTimeTokenStore for PostgresStore {
         supersede: bool,
     ) -> StoreResult<()> {
         let now = token.created_at;
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut tx = self.begin().await?;
         if supersede {
             // An invalidated token is marked used: it can never be consumed again.
             sqlx::query(

@@ -63,7 +63,7 @@ impl AuditStore for SqliteStore {
         .bind(&event.user_agent)
         .bind(&event.request_id)
         .bind(&event.detail)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(db_err)?;
         Ok(())
@@ -95,7 +95,7 @@ impl AuditStore for SqliteStore {
     async fn prune_audit(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM audit_events WHERE at < ?")
             .bind(to_ms(before))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(db_err)?;
         Ok(done.rows_affected())

@@ -56,7 +56,7 @@ impl KeyStore for SqliteStore {
         .bind(&key.public_key)
         .bind(to_ms(key.created_at))
         .bind(opt_to_ms(key.retired_at))
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(db_err)?;
         Ok(())
@@ -72,7 +72,7 @@ impl KeyStore for SqliteStore {
         )
         .bind(to_ms(at))
         .bind(kid)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(db_err)?;
         Ok(())

@@ -64,7 +64,7 @@ impl MailQueue for SqliteStore {
     #[tracing::instrument(skip_all, fields(mail_id = %mail.id))]
     async fn enqueue_mail(&self, mail: &OutgoingMail, now: DateTime<Utc>) -> StoreResult<()> {
         insert_mail_query(mail, to_ms(now))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(db_err)?;
         Ok(())
@@ -87,7 +87,7 @@ impl MailQueue for SqliteStore {
         .bind(to_ms(lease_until))
         .bind(to_ms(now))
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(self.writer())
         .await
         .map_err(db_err)?;
         rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
@@ -113,7 +113,7 @@ impl MailQueue for SqliteStore {
         )
         .bind(to_ms(at))
         .bind(id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(db_err)?;
         Ok(())
@@ -131,7 +131,7 @@ impl MailQueue for SqliteStore {
             .bind(error)
             .bind(to_ms(retry_at))
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(db_err)?;
         Ok(())

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use authgate_core::store::{PoolUsage, Store, StoreResult};
+use authgate_core::StoreError;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -62,9 +63,17 @@ impl Default for SqliteOptions {
 /// store.migrate().await?;
 /// # Ok(()) }
 /// ```
+///
+/// Reads use a pool of connections (WAL lets them run beside a writer); every write goes
+/// through a second pool of exactly one connection. SQLite admits one writer at a time, and
+/// writers on separate connections would wait for each other inside SQLite's busy handler,
+/// which sleeps for milliseconds at a time; queueing them for the one writer connection
+/// instead hands the lock over as soon as it is free.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// `None` for an in-memory database, whose one connection does everything.
+    writer: Option<SqlitePool>,
 }
 
 impl SqliteStore {
@@ -96,36 +105,60 @@ impl SqliteStore {
         // An in-memory database lives as long as its one connection: keep it open forever.
         // (Several connections would share it through SQLite's shared cache, whose table
         // locks fail at once with SQLITE_LOCKED instead of waiting.)
-        let pool = if in_memory {
-            SqlitePoolOptions::new()
+        if in_memory {
+            let pool = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
-                .max_lifetime(None)
-        } else {
-            SqlitePoolOptions::new().max_connections(options.max_connections.max(1))
-        };
-        // Opening a new file switches it to WAL, which needs a moment of exclusive access; a
-        // second process doing the same at that instant is told "busy" at once, so retry.
-        let deadline = Instant::now() + BUSY_TIMEOUT;
-        loop {
-            match pool.clone().connect_with(connect.clone()).await {
-                Ok(pool) => return Ok(SqliteStore { pool }),
-                Err(e) if is_sqlite_busy(&e) && Instant::now() < deadline => {
-                    tracing::debug!("database busy while opening; retrying");
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                Err(e) => return Err(db_err(e)),
-            }
+                .max_lifetime(None);
+            let pool = open(pool, &connect).await?;
+            return Ok(SqliteStore { pool, writer: None });
         }
+        let readers = SqlitePoolOptions::new().max_connections(options.max_connections.max(1));
+        let pool = open(readers, &connect).await?;
+        let writer = open(SqlitePoolOptions::new().max_connections(1), &connect).await?;
+        Ok(SqliteStore {
+            pool,
+            writer: Some(writer),
+        })
+    }
+
+    /// The pool every write goes through.
+    fn writer(&self) -> &SqlitePool {
+        self.writer.as_ref().unwrap_or(&self.pool)
     }
 
     /// Opens a write transaction holding SQLite's write lock from its first statement.
+    ///
+    /// `begin_with` is not cancel-safe: a caller dropped after `BEGIN IMMEDIATE` ran but
+    /// before the `Transaction` guard existed would return the connection to the pool inside
+    /// a transaction, holding the write lock for good. So it runs in a task of its own that
+    /// always finishes; a transaction nobody receives is dropped there and rolled back.
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
+        let writer = self.writer().clone();
+        tokio::spawn(async move { writer.begin_with("BEGIN IMMEDIATE").await })
             .await
+            .map_err(|e| StoreError::Backend(format!("beginning a transaction: {e}")))?
             .map_err(db_err)
+    }
+}
+
+/// Connects a pool. Opening a new file switches it to WAL, which needs a moment of exclusive
+/// access; a second process doing the same at that instant is told "busy" at once, so retry.
+async fn open(
+    options: SqlitePoolOptions,
+    connect: &SqliteConnectOptions,
+) -> StoreResult<SqlitePool> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match options.clone().connect_with(connect.clone()).await {
+            Ok(pool) => return Ok(pool),
+            Err(e) if is_sqlite_busy(&e) && Instant::now() < deadline => {
+                tracing::debug!("database busy while opening; retrying");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => return Err(db_err(e)),
+        }
     }
 }
 
@@ -154,10 +187,12 @@ impl Store for SqliteStore {
     }
 
     fn pool_usage(&self) -> Option<PoolUsage> {
-        Some(PoolUsage {
-            open: self.pool.size(),
-            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
-            max: self.pool.options().get_max_connections(),
-        })
+        let (mut open, mut idle, mut max) = (0, 0, 0);
+        for pool in std::iter::once(&self.pool).chain(&self.writer) {
+            open += pool.size();
+            idle += u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+            max += pool.options().get_max_connections();
+        }
+        Some(PoolUsage { open, idle, max })
     }
 }

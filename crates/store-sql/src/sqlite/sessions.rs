@@ -215,7 +215,7 @@ impl SessionStore for SqliteStore {
         .bind(to_ms(now))
         .bind(&id.0)
         .bind(&user_id.0)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(db_err)?;
         Ok(done.rows_affected() == 1)
@@ -228,7 +228,7 @@ impl SessionStore for SqliteStore {
         )
         .bind(to_ms(now))
         .bind(&user_id.0)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(db_err)?;
         Ok(done.rows_affected())
@@ -239,7 +239,7 @@ impl SessionStore for SqliteStore {
         // Refresh tokens go with their sessions (ON DELETE CASCADE).
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at < ?1 OR revoked_at < ?1")
             .bind(to_ms(before))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(db_err)?;
         Ok(done.rows_affected())

@@ -93,7 +93,7 @@ impl OneTimeTokenStore for SqliteStore {
         .bind(to_ms(now))
         .bind(&hash.0[..])
         .bind(purpose.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.writer())
         .await
         .map_err(db_err)?;
         Ok(row.map(|(user_id, email)| ConsumedToken {
@@ -114,7 +114,7 @@ impl OneTimeTokenStore for SqliteStore {
                 .bind(to_ms(now))
                 .bind(&user_id.0)
                 .bind(purpose.as_str())
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await
                 .map_err(db_err)?;
         Ok(done.rows_affected())

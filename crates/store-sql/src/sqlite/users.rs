@@ -80,7 +80,7 @@ impl SqliteStore {
         &self,
         query: Query<'q, Sqlite, SqliteArguments<'q>>,
     ) -> StoreResult<()> {
-        let done = query.execute(&self.pool).await.map_err(db_err)?;
+        let done = query.execute(self.writer()).await.map_err(db_err)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -113,7 +113,7 @@ impl UserStore for SqliteStore {
         .bind(&user.password_hash)
         .bind(to_ms(u.created_at))
         .bind(opt_to_ms(u.last_login_at))
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(db_err)?;
         Ok(())
