@@ -349,6 +349,13 @@ pub struct AuditRecord {
 pub trait AuditStore: Send + Sync {
     /// Appends an event.
     async fn record_audit(&self, event: &AuditRecord) -> StoreResult<()>;
+    /// Appends several events (in one transaction where the backend has them).
+    async fn record_audit_batch(&self, events: &[AuditRecord]) -> StoreResult<()> {
+        for event in events {
+            self.record_audit(event).await?;
+        }
+        Ok(())
+    }
     /// The user's events, newest first: at most `limit`, only those whose id is smaller
     /// than `before` when it is given (ids are time-ordered, so `before` pages backwards).
     async fn list_audit(

@@ -176,6 +176,12 @@ impl App {
             }
         };
         pruner.abort();
+        if tokio::time::timeout(MAIL_DRAIN_TIMEOUT, service.flush_audit())
+            .await
+            .is_err()
+        {
+            tracing::warn!("audit events still queued at shutdown were not all stored");
+        }
         if let Some(task) = metrics_server {
             task.abort();
         }

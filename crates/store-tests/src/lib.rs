@@ -137,6 +137,7 @@ macro_rules! store_contract_tests {
             list_audit_respects_the_limit,
             audit_event_fields_round_trip,
             prune_audit_deletes_only_events_older_than_the_cutoff,
+            an_audit_batch_stores_every_event,
             // schema and health
             migrating_twice_is_harmless,
             concurrent_migrations_all_succeed,

@@ -4,11 +4,13 @@
 //! nothing here knows HTTP or SQL.
 
 mod account;
+mod audit_writer;
 mod import;
 mod login;
 mod register;
 mod sessions;
 
+use audit_writer::AuditWriter;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -71,6 +73,7 @@ struct Inner {
     mail_ready: Arc<Notify>,
     limiter: Limiter,
     sessions: SessionCache,
+    audit: AuditWriter,
 }
 
 /// Sessions the cache holds at most.
@@ -95,6 +98,7 @@ impl AuthService {
         };
         AuthService {
             inner: Arc::new(Inner {
+                audit: AuditWriter::new(store.clone()),
                 store,
                 hasher,
                 signer,
@@ -287,13 +291,12 @@ impl AuthService {
         };
         event.emit();
         // Stored off the request path; a failed write is logged, never fails the flow.
-        let record = event.to_record(self.now());
-        let store = self.inner.store.clone();
-        tokio::spawn(async move {
-            if let Err(e) = store.record_audit(&record).await {
-                tracing::warn!(error = %e, event = %record.kind, "could not store an audit event");
-            }
-        });
+        self.inner.audit.record(event.to_record(self.now()));
+    }
+
+    /// Waits until every audit event so far is stored (at shutdown, and in tests).
+    pub async fn flush_audit(&self) {
+        self.inner.audit.flush().await;
     }
 
     /// The caller's own audit events, newest first: `limit` (1 to 100) events older than

@@ -40,29 +40,48 @@ impl From<AuditRow> for AuditRecord {
     }
 }
 
+/// The insert of one event.
+fn insert_audit(
+    event: &AuditRecord,
+) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(
+        "INSERT INTO audit_events \
+         (id, at, kind, outcome, user_id, session_id, ip, user_agent, request_id, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&event.id)
+    .bind(event.at)
+    .bind(&event.kind)
+    .bind(&event.outcome)
+    .bind(event.user_id.as_ref().map(|u| &u.0))
+    .bind(event.session_id.as_ref().map(|s| &s.0))
+    .bind(&event.ip)
+    .bind(&event.user_agent)
+    .bind(&event.request_id)
+    .bind(&event.detail)
+}
+
 #[async_trait]
 impl AuditStore for PostgresStore {
     #[tracing::instrument(skip_all, fields(kind = %event.kind))]
     async fn record_audit(&self, event: &AuditRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO audit_events \
-             (id, at, kind, outcome, user_id, session_id, ip, user_agent, request_id, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&event.id)
-        .bind(event.at)
-        .bind(&event.kind)
-        .bind(&event.outcome)
-        .bind(event.user_id.as_ref().map(|u| &u.0))
-        .bind(event.session_id.as_ref().map(|s| &s.0))
-        .bind(&event.ip)
-        .bind(&event.user_agent)
-        .bind(&event.request_id)
-        .bind(&event.detail)
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
+        insert_audit(event)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(events = events.len()))]
+    async fn record_audit_batch(&self, events: &[AuditRecord]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        for event in events {
+            insert_audit(event)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]

@@ -177,3 +177,24 @@ pub async fn prune_audit_deletes_only_events_older_than_the_cutoff(store: Arc<dy
     assert_eq!(ids_of(&left), [&ids[4], &ids[3]]);
     assert_eq!(store.prune_audit(cutoff).await.unwrap(), 0);
 }
+
+/// A batch is stored whole, each event as if recorded alone.
+pub async fn an_audit_batch_stores_every_event(store: Arc<dyn Store>) {
+    let ada = UserId::new();
+    let ids = increasing_ids(5);
+    let t = now();
+    let batch: Vec<AuditRecord> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| event(id, t + Duration::milliseconds(i as i64), Some(&ada)))
+        .collect();
+    store
+        .record_audit_batch(&batch)
+        .await
+        .expect("recording a batch");
+    let listed = store.list_audit(&ada, None, 10).await.unwrap();
+    let mut newest_first: Vec<&str> = ids.iter().map(String::as_str).collect();
+    newest_first.reverse();
+    assert_eq!(ids_of(&listed), newest_first);
+    assert_eq!(listed[0], batch[4]);
+}
