@@ -18,7 +18,7 @@ const QUEUE: usize = 4096;
 const BATCH: usize = 256;
 
 enum Message {
-    Event(AuditRecord),
+    Event(Box<AuditRecord>),
     /// Answered once every event queued before it is stored.
     Flush(oneshot::Sender<()>),
 }
@@ -41,12 +41,12 @@ impl AuditWriter {
     /// Queues `record` for storing; never blocks, never loses it.
     pub(super) fn record(&self, record: AuditRecord) {
         let queue = self.queue.get_or_init(|| self.start());
-        if let Err(err) = queue.try_send(Message::Event(record)) {
+        if let Err(err) = queue.try_send(Message::Event(Box::new(record))) {
             let Message::Event(record) = err.into_inner() else {
                 return;
             };
             let store = self.store.clone();
-            tokio::spawn(async move { store_batch(store.as_ref(), &[record]).await });
+            tokio::spawn(async move { store_batch(store.as_ref(), &[*record]).await });
         }
     }
 
@@ -75,7 +75,7 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Message>) {
         let mut next = Some(first);
         while let Some(message) = next.take() {
             match message {
-                Message::Event(record) => batch.push(record),
+                Message::Event(record) => batch.push(*record),
                 Message::Flush(done) => flushes.push(done),
             }
             if batch.len() < BATCH {
