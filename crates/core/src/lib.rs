@@ -18,6 +18,7 @@ pub mod secret;
 pub mod service;
 pub mod session_cache;
 pub mod store;
+mod token_crypto;
 pub mod tokens;
 
 pub use config::AuthConfig;

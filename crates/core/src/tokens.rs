@@ -86,6 +86,7 @@ pub struct TokenSigner {
 impl TokenSigner {
     /// HS256 with a shared secret (at least 32 bytes; checked at configuration).
     pub fn hs256(secret: &[u8], issuer: &str, audience: &str) -> Self {
+        crate::token_crypto::install();
         TokenSigner {
             algorithm: Algorithm::HS256,
             signing_kid: None,
@@ -106,6 +107,7 @@ impl TokenSigner {
         now: DateTime<Utc>,
         publish_for: chrono::Duration,
     ) -> Result<Self, AuthError> {
+        crate::token_crypto::install();
         let active = keys
             .iter()
             .filter(|k| k.algorithm == "EdDSA" && k.retired_at.is_none())
