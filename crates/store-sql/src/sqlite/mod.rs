@@ -106,17 +106,16 @@ impl SqliteStore {
         // (Several connections would share it through SQLite's shared cache, whose table
         // locks fail at once with SQLITE_LOCKED instead of waiting.)
         if in_memory {
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
+            let pool = pool_options(1)
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None);
             let pool = open(pool, &connect).await?;
             return Ok(SqliteStore { pool, writer: None });
         }
-        let readers = SqlitePoolOptions::new().max_connections(options.max_connections.max(1));
+        let readers = pool_options(options.max_connections.max(1));
         let pool = open(readers, &connect).await?;
-        let writer = open(SqlitePoolOptions::new().max_connections(1), &connect).await?;
+        let writer = open(pool_options(1), &connect).await?;
         Ok(SqliteStore {
             pool,
             writer: Some(writer),
@@ -141,6 +140,15 @@ impl SqliteStore {
             .map_err(|e| StoreError::Backend(format!("beginning a transaction: {e}")))?
             .map_err(db_err)
     }
+}
+
+/// Pool settings shared by the reader and writer pools. No ping before each use: the
+/// database is a local file, a connection to it cannot go stale the way a network one can,
+/// and the ping would cost a round trip to the connection's thread on every query.
+fn pool_options(max_connections: u32) -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(max_connections)
+        .test_before_acquire(false)
 }
 
 /// Connects a pool. Opening a new file switches it to WAL, which needs a moment of exclusive
