@@ -31,10 +31,10 @@ pub struct AuthConfig {
     pub verification_token_ttl: Duration,
     /// Life of a password reset token.
     pub reset_token_ttl: Duration,
-    /// How long a session found live may be trusted without asking the store again (zero:
-    /// ask every time). Revocations on this node take effect at once either way; see
-    /// [`crate::session_cache`].
-    pub session_cache_ttl: std::time::Duration,
+    /// How long a session found live, or a user row, may be trusted without asking the
+    /// store again (zero: ask every time). Changes made on this node take effect at once
+    /// either way; see [`crate::live_cache`].
+    pub cache_ttl: std::time::Duration,
 }
 
 impl Default for AuthConfig {
@@ -51,7 +51,7 @@ impl Default for AuthConfig {
             password_policy: PasswordPolicy::default(),
             verification_token_ttl: Duration::hours(24),
             reset_token_ttl: Duration::hours(1),
-            session_cache_ttl: std::time::Duration::ZERO,
+            cache_ttl: std::time::Duration::ZERO,
         }
     }
 }

@@ -22,9 +22,9 @@ use crate::domain::{ClientInfo, Session, SessionId, User, UserId};
 use crate::error::AuthError;
 use crate::hashing::PasswordHasher;
 use crate::limits::{Action, Limiter, LimitsConfig};
+use crate::live_cache::LiveCache;
 use crate::mail::{MailRenderer, PlainRenderer};
 use crate::secret::{random_key, OpaqueToken};
-use crate::session_cache::SessionCache;
 use crate::store::{AuditRecord, NewSession, Store};
 use crate::tokens::Principal;
 use crate::tokens::{AccessClaims, TokenSigner};
@@ -72,12 +72,15 @@ struct Inner {
     renderer: Arc<dyn MailRenderer>,
     mail_ready: Arc<Notify>,
     limiter: Limiter,
-    sessions: SessionCache,
+    /// Owners of sessions seen live, by session id.
+    sessions: LiveCache<UserId>,
+    /// Users as `GET /me` returns them, by user id.
+    users: LiveCache<User>,
     audit: AuditWriter,
 }
 
-/// Sessions the cache holds at most.
-const SESSION_CACHE_CAPACITY: usize = 100_000;
+/// Entries each cache holds at most.
+const CACHE_CAPACITY: usize = 100_000;
 
 impl AuthService {
     /// Assembles the service from its parts.
@@ -90,9 +93,9 @@ impl AuthService {
         let renderer: Arc<dyn MailRenderer> = Arc::new(PlainRenderer);
         let mail_ready = Arc::new(Notify::new());
         // Exact only while every access token expires before its session: see
-        // `crate::session_cache`.
+        // `crate::live_cache`.
         let cache_ttl = if config.access_token_ttl <= config.refresh_token_ttl {
-            config.session_cache_ttl
+            config.cache_ttl
         } else {
             std::time::Duration::ZERO
         };
@@ -106,7 +109,8 @@ impl AuthService {
                 renderer,
                 mail_ready,
                 limiter: Limiter::new(LimitsConfig::default()),
-                sessions: SessionCache::new(cache_ttl, SESSION_CACHE_CAPACITY),
+                sessions: LiveCache::new(cache_ttl, CACHE_CAPACITY),
+                users: LiveCache::new(cache_ttl, CACHE_CAPACITY),
             }),
         }
     }
@@ -180,15 +184,20 @@ impl AuthService {
     ) -> Result<bool, AuthError> {
         let ended = self.inner.store.revoke_session(user, session, now).await;
         // Forgotten even if the store failed: the revocation may have landed.
-        self.inner.sessions.forget_session(&session.0);
+        self.inner.sessions.forget(&session.0);
         Ok(ended?)
     }
 
     /// Revokes every session of `user` in the store and on this node at once.
     async fn end_all_sessions(&self, user: &UserId, now: DateTime<Utc>) -> Result<(), AuthError> {
         let ended = self.inner.store.revoke_all_sessions(user, now).await;
-        self.inner.sessions.forget_user(user);
+        self.inner.sessions.forget_where(|owner| owner == user);
         ended.map(|_| ()).map_err(AuthError::from)
+    }
+
+    /// Call after the store changed `user`'s row (or may have): `GET /me` reads it afresh.
+    fn user_changed(&self, user: &UserId) {
+        self.inner.users.forget(&user.0);
     }
 
     /// Opens a session for `user` and mints its first tokens.
@@ -213,7 +222,10 @@ impl AuthService {
             refresh_hash: refresh.hash(),
             rotation_key: random_key(),
         };
-        self.inner.store.create_session(&new).await?;
+        let created = self.inner.store.create_session(&new).await;
+        // The login time is part of the user row.
+        self.user_changed(&user.id);
+        created?;
         self.mint(&user.id, &user.role, &new.session.id, refresh, now)
     }
 

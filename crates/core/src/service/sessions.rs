@@ -25,7 +25,7 @@ impl AuthService {
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal, AuthError> {
         let claims = self.inner.signer.verify(access_token)?;
         let cache = &self.inner.sessions;
-        let owner = match cache.owner(&claims.sid) {
+        let owner = match cache.get(&claims.sid) {
             Some(owner) => Some(owner),
             None => {
                 let seen = cache.epoch();
@@ -55,10 +55,17 @@ impl AuthService {
 
     /// The caller's user.
     pub async fn me(&self, who: &Principal) -> Result<User, AuthError> {
+        let cache = &self.inner.users;
+        if let Some(user) = cache.get(&who.user_id.0) {
+            return Ok(user);
+        }
+        let seen = cache.epoch();
         let record = self.inner.store.find_user_by_id(&who.user_id).await?;
-        record.map(|r| r.user).ok_or(AuthError::Unauthenticated(
+        let user = record.map(|r| r.user).ok_or(AuthError::Unauthenticated(
             "Session has been revoked or has expired",
-        ))
+        ))?;
+        cache.insert(&who.user_id.0, &user, seen);
+        Ok(user)
     }
 
     /// Exchanges a refresh token for new tokens, rotating it.

@@ -137,7 +137,7 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         hash_max_queue: r.get("hash_max_queue", 1024, |s| v::integer(s, 1, 1_000_000)),
         verification_token_ttl: r.get("verification_token_ttl", hours(24), v::duration),
         reset_token_ttl: r.get("reset_token_ttl", hours(1), v::duration),
-        session_cache_ttl: r.get("session_cache_ttl", None, |s| match s {
+        cache_ttl: r.get("cache_ttl", None, |s| match s {
             "auto" => Ok(None),
             _ => v::duration_or_zero(s).map(Some),
         }),
@@ -253,7 +253,7 @@ pub(super) fn auth_config(c: &Config) -> AuthConfig {
         },
         verification_token_ttl: chrono(c.verification_token_ttl),
         reset_token_ttl: chrono(c.reset_token_ttl),
-        session_cache_ttl: c.effective_session_cache_ttl(),
+        cache_ttl: c.effective_cache_ttl(),
     }
 }
 

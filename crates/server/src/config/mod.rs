@@ -130,10 +130,10 @@ pub struct Config {
     pub verification_token_ttl: Duration,
     /// Life of a reset link (`AUTHGATE_RESET_TOKEN_TTL`).
     pub reset_token_ttl: Duration,
-    /// How long a live session is trusted without asking the store
-    /// (`AUTHGATE_SESSION_CACHE_TTL`); `None` is `auto`, see
-    /// [`Config::effective_session_cache_ttl`].
-    pub session_cache_ttl: Option<Duration>,
+    /// How long a live session or a user row is trusted without asking the store
+    /// (`AUTHGATE_CACHE_TTL`); `None` is `auto`, see
+    /// [`Config::effective_cache_ttl`].
+    pub cache_ttl: Option<Duration>,
     /// Log line format (`AUTHGATE_LOG_FORMAT`).
     pub log_format: LogFormat,
     /// Log filter directives (`AUTHGATE_LOG`).
@@ -205,12 +205,12 @@ impl Config {
         self.public_url().starts_with("https://")
     }
 
-    /// The session cache's TTL in force. `auto` trusts a live session for 60 s on SQLite,
-    /// where one process owns the file and every revocation passes through this node's
-    /// cache, and turns the cache off on PostgreSQL and MongoDB, where another instance
-    /// may revoke a session behind this node's back.
-    pub fn effective_session_cache_ttl(&self) -> Duration {
-        match (self.session_cache_ttl, self.database_url.kind()) {
+    /// The caches' TTL in force. `auto` trusts a live session or a user row for 60 s on
+    /// SQLite, where one process owns the file and every change passes through this node's
+    /// caches, and turns the caches off on PostgreSQL and MongoDB, where another instance
+    /// may revoke a session or change a user behind this node's back.
+    pub fn effective_cache_ttl(&self) -> Duration {
+        match (self.cache_ttl, self.database_url.kind()) {
             (Some(ttl), _) => ttl,
             (None, DatabaseKind::Sqlite) => Duration::from_secs(60),
             (None, DatabaseKind::Postgres | DatabaseKind::MongoDb) => Duration::ZERO,

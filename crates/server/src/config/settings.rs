@@ -157,9 +157,9 @@ pub const SETTINGS: &[Setting] = &[
     ),
     s("reset_token_ttl", "1h", "life of a password reset link"),
     s(
-        "session_cache_ttl",
+        "cache_ttl",
         "auto",
-        "how long a live session is trusted without a database read (auto: 60s on SQLite, 0 = off on shared databases)",
+        "how long a live session or a user row is trusted without a database read (auto: 60s on SQLite, 0 = off on shared databases)",
     ),
     s(
         "rate_limit_enabled",

@@ -120,10 +120,10 @@ pub(super) fn summary(c: &Config) -> String {
         ("verification_token_ttl", dur(c.verification_token_ttl)),
         ("reset_token_ttl", dur(c.reset_token_ttl)),
         (
-            "session_cache_ttl",
-            match c.session_cache_ttl {
+            "cache_ttl",
+            match c.cache_ttl {
                 Some(d) => dur(d),
-                None => format!("auto ({})", dur(c.effective_session_cache_ttl())),
+                None => format!("auto ({})", dur(c.effective_cache_ttl())),
             },
         ),
         ("rate_limit_enabled", c.limits.enabled.to_string()),

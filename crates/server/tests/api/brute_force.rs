@@ -3,6 +3,8 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
+use authgate_core::store::TokenPurpose;
+
 use crate::helpers::{Answer, TestApp, PASSWORD};
 
 async fn login_from(app: &TestApp, email: &str, password: &str, forwarded_for: &str) -> Answer {
@@ -94,7 +96,9 @@ async fn the_right_password_is_refused_during_a_block_and_works_after_a_password
     );
 
     // A reset (its token made through the service, as the mail would carry it) lifts the block.
-    let token = reset_token(&app, &user.email).await;
+    let token = app
+        .issue_token(&user.email, TokenPurpose::ResetPassword)
+        .await;
     let res = Answer::of(app.reset_password(&token, "Difference9Engine").await).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let after = login_from(&app, &user.email, "Difference9Engine", "1.1.1.1").await;
@@ -140,49 +144,4 @@ async fn fifty_parallel_wrong_logins_count_exactly_fifty() {
             .status,
         StatusCode::TOO_MANY_REQUESTS
     );
-}
-
-/// A live reset token for `email`, stored as the forgot-password flow stores it (the mail
-/// itself is tested in `mail_flows`).
-async fn reset_token(app: &TestApp, email: &str) -> String {
-    use authgate_core::secret::OpaqueToken;
-    use authgate_core::store::{NewOneTimeToken, OutgoingMail, TokenPurpose};
-    let store = app.service.store();
-    let user = store
-        .find_user_by_email(&email.to_lowercase())
-        .await
-        .unwrap()
-        .unwrap();
-    let token = OpaqueToken::generate();
-    let now = chrono::Utc::now();
-    let record = NewOneTimeToken {
-        hash: token.hash(),
-        user_id: user.user.id.clone(),
-        purpose: TokenPurpose::ResetPassword,
-        email: email.to_lowercase(),
-        created_at: now,
-        expires_at: now + chrono::Duration::hours(1),
-    };
-    let mail = OutgoingMail {
-        id: uuid_like(),
-        to: email.into(),
-        subject: "t".into(),
-        text_body: "t".into(),
-        html_body: "t".into(),
-    };
-    store
-        .create_one_time_token(&record, &mail, true)
-        .await
-        .unwrap();
-    token.expose().to_owned()
-}
-
-fn uuid_like() -> String {
-    format!(
-        "test-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    )
 }

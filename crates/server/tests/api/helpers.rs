@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 
+use authgate_core::secret::OpaqueToken;
+use authgate_core::store::{NewOneTimeToken, OutgoingMail, TokenPurpose};
 use authgate_core::AuthService;
 use authgate_server::{App, Config};
 use reqwest::StatusCode;
@@ -253,6 +255,39 @@ impl TestApp {
             access: answer.str("/accessToken").to_owned(),
             refresh: answer.str("/refreshToken").to_owned(),
         }
+    }
+
+    /// A one-time token of `purpose` for the account of `email`, made through the store as
+    /// the mail would carry it (tests that are not about the mail itself).
+    pub async fn issue_token(&self, email: &str, purpose: TokenPurpose) -> String {
+        let store = self.service.store();
+        let user = store
+            .find_user_by_email(&email.to_lowercase())
+            .await
+            .unwrap()
+            .expect("a registered email");
+        let token = OpaqueToken::generate();
+        let now = chrono::Utc::now();
+        let record = NewOneTimeToken {
+            hash: token.hash(),
+            user_id: user.user.id.clone(),
+            purpose,
+            email: email.to_lowercase(),
+            created_at: now,
+            expires_at: now + chrono::Duration::hours(1),
+        };
+        let mail = OutgoingMail {
+            id: format!("test-{}", OpaqueToken::generate().expose()),
+            to: email.into(),
+            subject: "t".into(),
+            text_body: "t".into(),
+            html_body: "t".into(),
+        };
+        store
+            .create_one_time_token(&record, &mail, true)
+            .await
+            .unwrap();
+        token.expose().to_owned()
     }
 
     /// Logs `user` in again (a second device); panics unless 200.

@@ -118,31 +118,27 @@ fn hash_memory_must_cover_the_lanes() {
 #[test]
 fn the_session_cache_is_on_for_sqlite_and_off_for_shared_databases_by_default() {
     let sqlite = load(&[]).unwrap();
-    assert_eq!(
-        sqlite.effective_session_cache_ttl(),
-        Duration::from_secs(60)
-    );
+    assert_eq!(sqlite.effective_cache_ttl(), Duration::from_secs(60));
     let pg = load(&[("AUTHGATE_DATABASE_URL", "postgres://db.example/authgate")]).unwrap();
-    assert_eq!(pg.effective_session_cache_ttl(), Duration::ZERO);
+    assert_eq!(pg.effective_cache_ttl(), Duration::ZERO);
     let mongo = load(&[("AUTHGATE_DATABASE_URL", "mongodb://db.example/authgate")]).unwrap();
-    assert_eq!(mongo.effective_session_cache_ttl(), Duration::ZERO);
+    assert_eq!(mongo.effective_cache_ttl(), Duration::ZERO);
 }
 
 #[test]
-fn the_session_cache_ttl_can_be_set_for_any_database_and_is_validated() {
+fn the_cache_ttl_can_be_set_for_any_database_and_is_validated() {
     let pg = load(&[
         ("AUTHGATE_DATABASE_URL", "postgres://db.example/authgate"),
-        ("AUTHGATE_SESSION_CACHE_TTL", "5s"),
+        ("AUTHGATE_CACHE_TTL", "5s"),
     ])
     .unwrap();
-    assert_eq!(pg.effective_session_cache_ttl(), Duration::from_secs(5));
-    assert_eq!(pg.auth_config().session_cache_ttl, Duration::from_secs(5));
-    let off = load(&[("AUTHGATE_SESSION_CACHE_TTL", "0s")]).unwrap();
-    assert_eq!(off.effective_session_cache_ttl(), Duration::ZERO);
-    let bad = problems(&[("AUTHGATE_SESSION_CACHE_TTL", "soon")]);
+    assert_eq!(pg.effective_cache_ttl(), Duration::from_secs(5));
+    assert_eq!(pg.auth_config().cache_ttl, Duration::from_secs(5));
+    let off = load(&[("AUTHGATE_CACHE_TTL", "0s")]).unwrap();
+    assert_eq!(off.effective_cache_ttl(), Duration::ZERO);
+    let bad = problems(&[("AUTHGATE_CACHE_TTL", "soon")]);
     assert!(
-        bad.iter()
-            .any(|p| p.starts_with("AUTHGATE_SESSION_CACHE_TTL")),
+        bad.iter().any(|p| p.starts_with("AUTHGATE_CACHE_TTL")),
         "{bad:?}"
     );
 }

@@ -1,14 +1,16 @@
-//! The session-liveness cache: a session used a moment ago (and so cached) is still refused
-//! at once after every kind of revocation on this node; with the cache off, even a revocation
-//! made behind the node's back (another instance) is seen at once.
+//! The per-node caches: a session used a moment ago (and so cached) is still refused at once
+//! after every kind of revocation on this node, and `GET /me` shows a user change at once;
+//! with the caches off, even a revocation made behind the node's back (another instance) is
+//! seen at once.
 
 use std::time::Duration;
 
 use authgate_core::domain::{SessionId, UserId};
+use authgate_core::store::TokenPurpose;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{jwt_part, TestApp, TestUser};
+use crate::helpers::{jwt_part, Answer, TestApp, TestUser};
 
 /// Uses the token twice so its session is certainly cached, and checks it works.
 async fn warm(app: &TestApp, access: &str) {
@@ -113,7 +115,7 @@ async fn revoke_behind_the_nodes_back(app: &TestApp, user: &TestUser) {
 
 #[tokio::test]
 async fn with_the_cache_off_a_revocation_by_another_instance_is_seen_at_once() {
-    let app = TestApp::spawn_with(&[("AUTHGATE_SESSION_CACHE_TTL", "0s")]).await;
+    let app = TestApp::spawn_with(&[("AUTHGATE_CACHE_TTL", "0s")]).await;
     let user = app.register_user().await;
     warm(&app, &user.access).await;
     revoke_behind_the_nodes_back(&app, &user).await;
@@ -122,7 +124,7 @@ async fn with_the_cache_off_a_revocation_by_another_instance_is_seen_at_once() {
 
 #[tokio::test]
 async fn with_the_cache_on_a_revocation_by_another_instance_is_seen_within_the_ttl() {
-    let app = TestApp::spawn_with(&[("AUTHGATE_SESSION_CACHE_TTL", "1s")]).await;
+    let app = TestApp::spawn_with(&[("AUTHGATE_CACHE_TTL", "1s")]).await;
     let user = app.register_user().await;
     warm(&app, &user.access).await;
     revoke_behind_the_nodes_back(&app, &user).await;
@@ -131,4 +133,38 @@ async fn with_the_cache_on_a_revocation_by_another_instance_is_seen_within_the_t
     assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert!(refused(&app, &user.access).await);
+}
+
+#[tokio::test]
+async fn me_shows_a_newer_login_at_once_even_when_the_user_was_just_read() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    let before = Answer::of(app.me(&user.access).await).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    app.login_as(&user).await;
+    let after = Answer::of(app.me(&user.access).await).await;
+    assert_ne!(
+        before.body["user"]["lastLoginAt"], after.body["user"]["lastLoginAt"],
+        "{} -> {}",
+        before.body, after.body
+    );
+}
+
+#[tokio::test]
+async fn me_shows_the_email_verified_at_once_even_when_the_user_was_just_read() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    let before = Answer::of(app.me(&user.access).await).await;
+    assert_eq!(before.body["user"]["emailVerified"], json!(false));
+    let token = app
+        .issue_token(&user.email, TokenPurpose::VerifyEmail)
+        .await;
+    assert_eq!(app.verify_email(&token).await.status(), StatusCode::OK);
+    let after = Answer::of(app.me(&user.access).await).await;
+    assert_eq!(
+        after.body["user"]["emailVerified"],
+        json!(true),
+        "{}",
+        after.body
+    );
 }

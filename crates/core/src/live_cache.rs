@@ -1,19 +1,20 @@
-//! A per-process cache of sessions known to be live, so an authenticated request does not
-//! ask the store each time.
+//! Per-process caches of what the store said a moment ago, with exact invalidation on this
+//! node: the live sessions (so an authenticated request does not ask the store whether its
+//! session was revoked) and the user rows `GET /me` returns.
 //!
-//! **Exact on this node.** Every revocation the service makes goes through
-//! [`SessionCache::forget_session`] or [`SessionCache::forget_user`] after the store has
-//! recorded it, and a lookup racing with a revocation can never re-insert the revoked
-//! session: a revocation bumps an epoch, and an entry read from the store is only inserted
-//! if the epoch is unchanged since before that read (checked under the shard's lock).
+//! **Exact on this node.** Every change the service makes goes through
+//! [`LiveCache::forget`] or [`LiveCache::forget_where`] after the store has recorded it, and
+//! a lookup racing with a change can never re-insert the old value: a change bumps an
+//! epoch, and a value read from the store is only inserted if the epoch is unchanged since
+//! before that read (checked under the shard's lock).
 //!
-//! **Bounded elsewhere.** A revocation made by another process (another instance on the same
+//! **Bounded elsewhere.** A change made by another process (another instance on the same
 //! database) reaches this node once the entry is older than the cache's TTL; that is why the
-//! binary turns the cache off by default for the shared databases.
+//! binary turns the caches off by default for the shared databases.
 //!
-//! Expiry needs no tracking: the service enables the cache only when access tokens live no
-//! longer than refresh tokens, so a session outlives every access token issued for it and an
-//! unexpired token (already checked) implies an unexpired session.
+//! Session expiry needs no tracking: the service enables the caches only when access tokens
+//! live no longer than refresh tokens, so a session outlives every access token issued for
+//! it and an unexpired token (already checked) implies an unexpired session.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -22,32 +23,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use crate::domain::UserId;
-
 const SHARDS: usize = 16;
 
-/// Live sessions of this process, by session id.
-pub struct SessionCache {
+/// Values by string key (a session id, a user id), each trusted for the cache's TTL.
+pub struct LiveCache<V> {
     ttl: Duration,
     per_shard: usize,
     epoch: AtomicU64,
-    shards: Vec<RwLock<HashMap<String, Entry>>>,
+    shards: Vec<RwLock<HashMap<String, Entry<V>>>>,
 }
 
-struct Entry {
-    owner: UserId,
+struct Entry<V> {
+    value: V,
     cached_at: Instant,
 }
 
-/// The cache's revocation counter as read before a store lookup; see [`SessionCache::insert`].
+/// The cache's change counter as read before a store lookup; see [`LiveCache::insert`].
 #[derive(Debug, Clone, Copy)]
 pub struct Epoch(u64);
 
-impl SessionCache {
+impl<V: Clone> LiveCache<V> {
     /// A cache answering for at most `ttl` after a store lookup, holding about `capacity`
-    /// sessions. A zero `ttl` or `capacity` disables it.
+    /// values. A zero `ttl` or `capacity` disables it.
     pub fn new(ttl: Duration, capacity: usize) -> Self {
-        SessionCache {
+        LiveCache {
             ttl,
             per_shard: capacity.div_ceil(SHARDS),
             epoch: AtomicU64::new(0),
@@ -60,36 +59,31 @@ impl SessionCache {
         !self.ttl.is_zero() && self.per_shard > 0
     }
 
-    /// The owner of `session` if it was live less than the TTL ago and not revoked since.
-    pub fn owner(&self, session: &str) -> Option<UserId> {
+    /// The value of `key` if the store gave it less than the TTL ago and it has not been
+    /// forgotten since.
+    pub fn get(&self, key: &str) -> Option<V> {
         if !self.is_enabled() {
             return None;
         }
-        let shard = self
-            .shard(session)
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
+        let shard = self.shard(key).read().unwrap_or_else(|p| p.into_inner());
         shard
-            .get(session)
+            .get(key)
             .filter(|e| e.cached_at.elapsed() < self.ttl)
-            .map(|e| e.owner.clone())
+            .map(|e| e.value.clone())
     }
 
-    /// Read before asking the store, and pass to [`SessionCache::insert`] afterwards.
+    /// Read before asking the store, and pass to [`LiveCache::insert`] afterwards.
     pub fn epoch(&self) -> Epoch {
         Epoch(self.epoch.load(Ordering::SeqCst))
     }
 
-    /// Remembers that the store said `session` is live, unless a revocation happened since
-    /// `seen` was read (the answer may predate it).
-    pub fn insert(&self, session: &str, owner: &UserId, seen: Epoch) {
+    /// Remembers the store's answer for `key`, unless something was forgotten since `seen`
+    /// was read (the answer may predate that change).
+    pub fn insert(&self, key: &str, value: &V, seen: Epoch) {
         if !self.is_enabled() {
             return;
         }
-        let mut shard = self
-            .shard(session)
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut shard = self.shard(key).write().unwrap_or_else(|p| p.into_inner());
         if self.epoch.load(Ordering::SeqCst) != seen.0 {
             return;
         }
@@ -101,37 +95,37 @@ impl SessionCache {
             }
         }
         shard.insert(
-            session.to_owned(),
+            key.to_owned(),
             Entry {
-                owner: owner.clone(),
+                value: value.clone(),
                 cached_at: Instant::now(),
             },
         );
     }
 
-    /// Forgets `session` (call after the store revoked it).
-    pub fn forget_session(&self, session: &str) {
+    /// Forgets `key` (call after the store changed it).
+    pub fn forget(&self, key: &str) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
-        self.shard(session)
+        self.shard(key)
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(session);
+            .remove(key);
     }
 
-    /// Forgets every session of `user` (call after the store revoked them).
-    pub fn forget_user(&self, user: &UserId) {
+    /// Forgets every value matching `stale` (call after the store changed them).
+    pub fn forget_where(&self, stale: impl Fn(&V) -> bool) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         for shard in &self.shards {
             shard
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
-                .retain(|_, e| e.owner != *user);
+                .retain(|_, e| !stale(&e.value));
         }
     }
 
-    fn shard(&self, session: &str) -> &RwLock<HashMap<String, Entry>> {
+    fn shard(&self, key: &str) -> &RwLock<HashMap<String, Entry<V>>> {
         let mut h = DefaultHasher::new();
-        session.hash(&mut h);
+        key.hash(&mut h);
         &self.shards[(h.finish() as usize) % SHARDS]
     }
 }
@@ -139,9 +133,10 @@ impl SessionCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::UserId;
 
-    fn cache() -> SessionCache {
-        SessionCache::new(Duration::from_secs(60), 1000)
+    fn cache() -> LiveCache<UserId> {
+        LiveCache::new(Duration::from_secs(60), 1000)
     }
 
     fn ada() -> UserId {
@@ -152,9 +147,9 @@ mod tests {
     fn an_inserted_session_is_answered_until_it_is_forgotten() {
         let c = cache();
         c.insert("s1", &ada(), c.epoch());
-        assert_eq!(c.owner("s1"), Some(ada()));
-        c.forget_session("s1");
-        assert_eq!(c.owner("s1"), None);
+        assert_eq!(c.get("s1"), Some(ada()));
+        c.forget("s1");
+        assert_eq!(c.get("s1"), None);
     }
 
     #[test]
@@ -164,10 +159,10 @@ mod tests {
         c.insert("a1", &ada(), c.epoch());
         c.insert("a2", &ada(), c.epoch());
         c.insert("g1", &grace, c.epoch());
-        c.forget_user(&ada());
-        assert_eq!(c.owner("a1"), None);
-        assert_eq!(c.owner("a2"), None);
-        assert_eq!(c.owner("g1"), Some(grace));
+        c.forget_where(|owner| *owner == ada());
+        assert_eq!(c.get("a1"), None);
+        assert_eq!(c.get("a2"), None);
+        assert_eq!(c.get("g1"), Some(grace));
     }
 
     #[test]
@@ -175,30 +170,30 @@ mod tests {
         let c = cache();
         let before_lookup = c.epoch();
         // The store said "live", then a revocation landed before the answer was cached.
-        c.forget_session("s1");
+        c.forget("s1");
         c.insert("s1", &ada(), before_lookup);
-        assert_eq!(c.owner("s1"), None);
+        assert_eq!(c.get("s1"), None);
     }
 
     #[test]
     fn entries_expire_after_the_ttl() {
-        let c = SessionCache::new(Duration::from_millis(20), 10);
+        let c = LiveCache::<UserId>::new(Duration::from_millis(20), 10);
         c.insert("s1", &ada(), c.epoch());
         std::thread::sleep(Duration::from_millis(30));
-        assert_eq!(c.owner("s1"), None);
+        assert_eq!(c.get("s1"), None);
     }
 
     #[test]
     fn a_zero_ttl_disables_the_cache() {
-        let c = SessionCache::new(Duration::ZERO, 10);
+        let c = LiveCache::<UserId>::new(Duration::ZERO, 10);
         c.insert("s1", &ada(), c.epoch());
         assert!(!c.is_enabled());
-        assert_eq!(c.owner("s1"), None);
+        assert_eq!(c.get("s1"), None);
     }
 
     #[test]
     fn a_full_cache_stays_within_its_capacity() {
-        let c = SessionCache::new(Duration::from_secs(60), SHARDS * 2);
+        let c = LiveCache::<UserId>::new(Duration::from_secs(60), SHARDS * 2);
         for i in 0..1000 {
             c.insert(&format!("s{i}"), &ada(), c.epoch());
         }
