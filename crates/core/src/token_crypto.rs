@@ -8,7 +8,9 @@
 //! hands every other algorithm to the stock provider. Everything else about decoding and
 //! validation (algorithm allow-list, `exp`, `iss`, `aud`) stays jsonwebtoken's.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{OnceLock, RwLock};
 
 use ed25519_dalek::pkcs8::DecodePrivateKey;
@@ -39,24 +41,11 @@ fn signer(alg: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>> {
     if *alg != Algorithm::EdDSA {
         return (rust_crypto::DEFAULT_PROVIDER.signer_factory)(alg, key);
     }
-    let der = key.as_bytes();
-    let cache = SIGNING.get_or_init(Default::default);
-    let cached = cache
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(der)
-        .cloned();
-    let signing = match cached {
-        Some(k) => k,
-        None => {
-            let k = SigningKey::from_pkcs8_der(der).map_err(|_| ErrorKind::InvalidEddsaKey)?;
-            cache
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(der.to_vec(), k.clone());
-            k
-        }
-    };
+    let signing = parsed_once(
+        SIGNING.get_or_init(Default::default),
+        key.as_bytes(),
+        |der| SigningKey::from_pkcs8_der(der).map_err(|_| ErrorKind::InvalidEddsaKey.into()),
+    )?;
     Ok(Box::new(EdSigner(signing)))
 }
 
@@ -69,24 +58,37 @@ fn verifier(alg: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> 
         .get(..32)
         .and_then(|b| b.try_into().ok())
         .ok_or(ErrorKind::InvalidEddsaKey)?;
-    let cache = VERIFYING.get_or_init(Default::default);
+    let verifying = parsed_once(VERIFYING.get_or_init(Default::default), &bytes, |b| {
+        VerifyingKey::from_bytes(b).map_err(|_| ErrorKind::InvalidEddsaKey.into())
+    })?;
+    Ok(Box::new(EdVerifier(verifying)))
+}
+
+/// The key cached under `encoded`, parsed and cached on first use.
+fn parsed_once<K, Q, V>(
+    cache: &RwLock<HashMap<K, V>>,
+    encoded: &Q,
+    parse: impl FnOnce(&Q) -> Result<V>,
+) -> Result<V>
+where
+    K: Borrow<Q> + Eq + Hash,
+    Q: ToOwned<Owned = K> + Eq + Hash + ?Sized,
+    V: Clone,
+{
     let cached = cache
         .read()
         .unwrap_or_else(|p| p.into_inner())
-        .get(&bytes)
-        .copied();
-    let verifying = match cached {
-        Some(k) => k,
-        None => {
-            let k = VerifyingKey::from_bytes(&bytes).map_err(|_| ErrorKind::InvalidEddsaKey)?;
-            cache
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(bytes, k);
-            k
-        }
-    };
-    Ok(Box::new(EdVerifier(verifying)))
+        .get(encoded)
+        .cloned();
+    if let Some(key) = cached {
+        return Ok(key);
+    }
+    let key = parse(encoded)?;
+    cache
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(encoded.to_owned(), key.clone());
+    Ok(key)
 }
 
 struct EdSigner(SigningKey);

@@ -65,8 +65,7 @@ pub struct Verified {
 /// Hashes and verifies passwords on dedicated hashing threads.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    params: HashParams,
-    argon_params: Params,
+    params: Params,
     pool: HashPool,
     permits: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
@@ -81,7 +80,7 @@ impl PasswordHasher {
         concurrency: usize,
         max_queue: usize,
     ) -> Result<Self, AuthError> {
-        let argon_params = Params::new(
+        let params = Params::new(
             params.memory_kib,
             params.iterations,
             params.parallelism,
@@ -93,7 +92,6 @@ impl PasswordHasher {
             .map_err(|e| AuthError::Internal(format!("starting hashing threads: {e}")))?;
         Ok(PasswordHasher {
             params,
-            argon_params,
             pool,
             permits: Arc::new(Semaphore::new(threads)),
             waiting: Arc::new(AtomicUsize::new(0)),
@@ -108,12 +106,16 @@ impl PasswordHasher {
 
     /// The argon2id parameters in use.
     pub fn params(&self) -> HashParams {
-        self.params
+        HashParams {
+            memory_kib: self.params.m_cost(),
+            iterations: self.params.t_cost(),
+            parallelism: self.params.p_cost(),
+        }
     }
 
     /// Hashes a (policy-checked) password into a PHC string.
     pub async fn hash(&self, password: &SecretString) -> Result<String, AuthError> {
-        let params = self.argon_params.clone();
+        let params = self.params.clone();
         let pw = normalize(password.expose_secret());
         self.run(move |scratch| argon::hash(&params, pw.as_bytes(), scratch))
             .await
@@ -125,11 +127,10 @@ impl PasswordHasher {
         password: &SecretString,
         stored: &str,
     ) -> Result<Verified, AuthError> {
-        let params = self.params;
-        let keep = self.argon_params.block_count();
+        let params = self.params.clone();
         let raw = password.expose_secret().to_owned();
         let stored = stored.to_owned();
-        self.run(move |scratch| Ok(verify_on_thread(params, keep, &raw, &stored, scratch)))
+        self.run(move |scratch| Ok(verify_on_thread(&params, &raw, &stored, scratch)))
             .await
     }
 
@@ -174,13 +175,7 @@ impl PasswordHasher {
     }
 }
 
-fn verify_on_thread(
-    params: HashParams,
-    keep: usize,
-    raw: &str,
-    stored: &str,
-    scratch: &mut Scratch,
-) -> Verified {
+fn verify_on_thread(params: &Params, raw: &str, stored: &str, scratch: &mut Scratch) -> Verified {
     if stored.starts_with("$2") {
         let ok = bcrypt::verify(raw, stored).unwrap_or(false);
         return Verified {
@@ -194,11 +189,12 @@ fn verify_on_thread(
             needs_rehash: false,
         };
     };
+    let keep = params.block_count();
     let ok = argon::verify(&parsed, normalize(raw).as_bytes(), scratch, keep);
     let current = Params::try_from(&parsed).map(|p| {
-        p.m_cost() == params.memory_kib
-            && p.t_cost() == params.iterations
-            && p.p_cost() == params.parallelism
+        p.m_cost() == params.m_cost()
+            && p.t_cost() == params.t_cost()
+            && p.p_cost() == params.p_cost()
     });
     let same_alg = parsed.algorithm.as_str() == "argon2id";
     Verified {

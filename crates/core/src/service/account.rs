@@ -31,9 +31,10 @@ impl AuthService {
         if normalized_email(&record.user).as_deref() != Some(used.email.as_str()) {
             return Err(AuthError::InvalidToken);
         }
-        let changed = store.set_email_verified(&used.user_id, now).await;
-        self.user_changed(&used.user_id);
-        changed?;
+        self.user_changed(
+            &used.user_id,
+            store.set_email_verified(&used.user_id, now).await,
+        )?;
         self.audit(
             AuditKind::EmailVerified,
             Some(&used.user_id),
@@ -144,9 +145,10 @@ impl AuthService {
         }
         self.replace_password(&record, &new_password).await?;
         if !record.user.email_verified {
-            let changed = store.set_email_verified(&record.user.id, now).await;
-            self.user_changed(&record.user.id);
-            changed?;
+            self.user_changed(
+                &record.user.id,
+                store.set_email_verified(&record.user.id, now).await,
+            )?;
         }
         // The mailbox owner proved control: lift any login block on the account.
         let limiter = &self.inner.limiter;
@@ -219,9 +221,10 @@ impl AuthService {
         let store = &self.inner.store;
         let now = self.now();
         let hash = self.inner.hasher.hash(new_password).await?;
-        let changed = store.set_password_hash(&record.user.id, &hash).await;
-        self.user_changed(&record.user.id);
-        changed?;
+        self.user_changed(
+            &record.user.id,
+            store.set_password_hash(&record.user.id, &hash).await,
+        )?;
         self.end_all_sessions(&record.user.id, now).await?;
         store
             .invalidate_one_time_tokens(&record.user.id, TokenPurpose::ResetPassword, now)

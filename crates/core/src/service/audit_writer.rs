@@ -69,17 +69,14 @@ impl AuditWriter {
 }
 
 async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Message>) {
+    let mut messages = Vec::with_capacity(BATCH);
     let mut batch = Vec::with_capacity(BATCH);
     let mut flushes = Vec::new();
-    while let Some(first) = rx.recv().await {
-        let mut next = Some(first);
-        while let Some(message) = next.take() {
+    while rx.recv_many(&mut messages, BATCH).await > 0 {
+        for message in messages.drain(..) {
             match message {
                 Message::Event(record) => batch.push(*record),
                 Message::Flush(done) => flushes.push(done),
-            }
-            if batch.len() < BATCH {
-                next = rx.try_recv().ok();
             }
         }
         if !batch.is_empty() {

@@ -25,7 +25,7 @@ use crate::limits::{Action, Limiter, LimitsConfig};
 use crate::live_cache::LiveCache;
 use crate::mail::{MailRenderer, PlainRenderer};
 use crate::secret::{random_key, OpaqueToken};
-use crate::store::{AuditRecord, NewSession, Store};
+use crate::store::{AuditRecord, NewSession, Store, StoreResult};
 use crate::tokens::Principal;
 use crate::tokens::{AccessClaims, TokenSigner};
 
@@ -195,9 +195,11 @@ impl AuthService {
         ended.map(|_| ()).map_err(AuthError::from)
     }
 
-    /// Call after the store changed `user`'s row (or may have): `GET /me` reads it afresh.
-    fn user_changed(&self, user: &UserId) {
+    /// Passes on the result of a store call that changes `user`'s row, after making
+    /// `GET /me` read that row afresh (even on failure: the change may have landed).
+    fn user_changed<T>(&self, user: &UserId, result: StoreResult<T>) -> Result<T, AuthError> {
         self.inner.users.forget(&user.0);
+        Ok(result?)
     }
 
     /// Opens a session for `user` and mints its first tokens.
@@ -222,10 +224,8 @@ impl AuthService {
             refresh_hash: refresh.hash(),
             rotation_key: random_key(),
         };
-        let created = self.inner.store.create_session(&new).await;
         // The login time is part of the user row.
-        self.user_changed(&user.id);
-        created?;
+        self.user_changed(&user.id, self.inner.store.create_session(&new).await)?;
         self.mint(&user.id, &user.role, &new.session.id, refresh, now)
     }
 
