@@ -24,8 +24,9 @@ use crate::error::Error;
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long the mail worker may take to finish the mail it is sending at shutdown.
-const MAIL_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long each background writer (queued audit events, the mail being sent) may take to
+/// finish at shutdown.
+const BACKGROUND_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Sender of mails when `AUTHGATE_MAIL_FROM` is not set.
 const DEFAULT_MAIL_FROM: &str = "authgate <no-reply@localhost>";
 /// How often expired and revoked sessions are deleted.
@@ -176,7 +177,7 @@ impl App {
             }
         };
         pruner.abort();
-        if tokio::time::timeout(MAIL_DRAIN_TIMEOUT, service.flush_audit())
+        if tokio::time::timeout(BACKGROUND_DRAIN_TIMEOUT, service.flush_audit())
             .await
             .is_err()
         {
@@ -186,7 +187,7 @@ impl App {
             task.abort();
         }
         let _ = mail_stop.send(());
-        if tokio::time::timeout(MAIL_DRAIN_TIMEOUT, mail_worker)
+        if tokio::time::timeout(BACKGROUND_DRAIN_TIMEOUT, mail_worker)
             .await
             .is_err()
         {

@@ -25,10 +25,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use authgate_core::store::{PoolUsage, Store, StoreResult};
-use authgate_core::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::error::{db_err, migrate_err};
+use crate::tx::begin_detached;
 
 /// How long a caller waits for a pooled connection (including opening a new one) before the
 /// store answers `Unavailable`: a dead or unreachable server fails fast instead of hanging.
@@ -98,15 +98,10 @@ impl PostgresStore {
 }
 
 impl PostgresStore {
-    /// Begins a transaction in a task of its own that always finishes: `begin` is not
-    /// cancel-safe, and a caller dropped halfway could return a connection to the pool
-    /// inside a transaction. A transaction nobody receives is dropped there and rolled back.
+    /// Begins a transaction (cancel-safe: see [`begin_detached`]).
     async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
         let pool = self.pool.clone();
-        tokio::spawn(async move { pool.begin().await })
-            .await
-            .map_err(|e| StoreError::Backend(format!("beginning a transaction: {e}")))?
-            .map_err(db_err)
+        begin_detached(async move { pool.begin().await }).await
     }
 }
 

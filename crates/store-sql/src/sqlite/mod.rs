@@ -18,13 +18,13 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use authgate_core::store::{PoolUsage, Store, StoreResult};
-use authgate_core::StoreError;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
 
 use crate::error::{db_err, is_sqlite_busy, migrate_err};
+use crate::tx::begin_detached;
 
 /// How long a connection waits for the write lock before giving up with `Unavailable`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -127,18 +127,11 @@ impl SqliteStore {
         self.writer.as_ref().unwrap_or(&self.pool)
     }
 
-    /// Opens a write transaction holding SQLite's write lock from its first statement.
-    ///
-    /// `begin_with` is not cancel-safe: a caller dropped after `BEGIN IMMEDIATE` ran but
-    /// before the `Transaction` guard existed would return the connection to the pool inside
-    /// a transaction, holding the write lock for good. So it runs in a task of its own that
-    /// always finishes; a transaction nobody receives is dropped there and rolled back.
+    /// Opens a write transaction holding SQLite's write lock from its first statement
+    /// (cancel-safe: see [`begin_detached`]).
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         let writer = self.writer().clone();
-        tokio::spawn(async move { writer.begin_with("BEGIN IMMEDIATE").await })
-            .await
-            .map_err(|e| StoreError::Backend(format!("beginning a transaction: {e}")))?
-            .map_err(db_err)
+        begin_detached(async move { writer.begin_with("BEGIN IMMEDIATE").await }).await
     }
 }
 
