@@ -26,10 +26,23 @@ pub const PASSWORD_HASH_WAIT_SECONDS: &str = "authgate_password_hash_wait_second
 /// Seconds one hash or verification took on its thread (histogram).
 pub const PASSWORD_HASH_DURATION_SECONDS: &str = "authgate_password_hash_duration_seconds";
 
-/// A hash of a random password with the default parameters; unknown users are verified
-/// against it so that their login takes as long as a real one.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$mUEe6ivfI1Z8cUqKoPzmYhJBRdeNxXsaJnj/ODDwnMk";
+/// Salt and output of the dummy hash that unknown users are verified against. Only its cost
+/// parameters matter (they are the configured ones, see [`dummy_hash`]): no password matches.
+const DUMMY_SALT_AND_OUTPUT: &str =
+    "c29tZXNhbHRzb21lc2FsdA$mUEe6ivfI1Z8cUqKoPzmYhJBRdeNxXsaJnj/ODDwnMk";
+
+/// A PHC string with the configured cost, so that verifying an unknown user's password
+/// takes as long as verifying a real user's (whose hashes carry the configured cost once
+/// they have logged in).
+fn dummy_hash(params: &Params) -> Arc<str> {
+    format!(
+        "$argon2id$v=19$m={},t={},p={}${DUMMY_SALT_AND_OUTPUT}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost()
+    )
+    .into()
+}
 
 /// argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +79,7 @@ pub struct Verified {
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
+    dummy: Arc<str>,
     pool: HashPool,
     permits: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
@@ -91,6 +105,7 @@ impl PasswordHasher {
         let pool = HashPool::start(threads)
             .map_err(|e| AuthError::Internal(format!("starting hashing threads: {e}")))?;
         Ok(PasswordHasher {
+            dummy: dummy_hash(&params),
             params,
             pool,
             permits: Arc::new(Semaphore::new(threads)),
@@ -136,7 +151,7 @@ impl PasswordHasher {
 
     /// Spends the same time as a real verification, for unknown accounts. Always fails.
     pub async fn verify_dummy(&self, password: &SecretString) -> Result<Verified, AuthError> {
-        self.verify(password, DUMMY_HASH).await.map(|_| Verified {
+        self.verify(password, &self.dummy).await.map(|_| Verified {
             ok: false,
             needs_rehash: false,
         })
@@ -232,6 +247,31 @@ mod tests {
 
     fn hasher() -> PasswordHasher {
         PasswordHasher::new(HashParams::default(), 2, 64).unwrap()
+    }
+
+    #[test]
+    fn the_dummy_hash_carries_the_configured_cost_so_unknown_users_take_as_long() {
+        let params = HashParams {
+            memory_kib: 8 * 1024,
+            iterations: 5,
+            parallelism: 1,
+        };
+        let h = PasswordHasher::new(params, 1, 4).unwrap();
+        let real = tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(h.hash(&secret("Correct7Horse")))
+            .unwrap();
+        let cost = |phc: &str| phc.split('$').nth(3).unwrap().to_owned();
+        assert_eq!(cost(&h.dummy), "m=8192,t=5,p=1");
+        assert_eq!(cost(&h.dummy), cost(&real));
+    }
+
+    #[tokio::test]
+    async fn the_dummy_hash_is_a_well_formed_hash_that_nothing_matches() {
+        let h = hasher();
+        assert!(!h.verify_dummy(&secret("Correct7Horse")).await.unwrap().ok);
+        let parsed = PasswordHash::new(&h.dummy).expect("a PHC string argon2 accepts");
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
     }
 
     #[tokio::test]
