@@ -48,8 +48,13 @@ pub async fn load_signer(
     )
 }
 
+/// How often a running instance reads the signing keys again
+/// ([`crate::AuthService::reload_signing_keys`]), so a rotation reaches it without a restart.
+pub const KEY_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Generates a new signing key and retires the others; they stay published until every
-/// token they signed has expired. Running instances pick the new key up at their next start.
+/// token they signed has expired. Running instances sign with the new key within
+/// [`KEY_RELOAD_INTERVAL`].
 pub async fn rotate_signing_key(store: &dyn Store) -> Result<String, AuthError> {
     let key = generate_ed25519_key(Utc::now())?;
     store.insert_signing_key(&key).await?;
@@ -59,7 +64,30 @@ pub async fn rotate_signing_key(store: &dyn Store) -> Result<String, AuthError> 
     Ok(key.kid)
 }
 
-/// Retired keys stay published for one access-token life plus a minute of clock slack.
+/// Retired keys stay published for one access-token life after the last instance can have
+/// signed with them (one reload interval after the retirement), plus a minute of clock slack.
 fn publish_window(config: &AuthConfig) -> Duration {
-    config.access_token_ttl + Duration::minutes(1)
+    let reload = Duration::from_std(KEY_RELOAD_INTERVAL).unwrap_or(Duration::minutes(1));
+    config.access_token_ttl + reload + Duration::minutes(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retired_key_stays_published_for_a_token_life_after_the_last_reload_could_use_it() {
+        let config = AuthConfig {
+            access_token_ttl: Duration::minutes(15),
+            ..AuthConfig::default()
+        };
+        let reload = Duration::from_std(KEY_RELOAD_INTERVAL).unwrap();
+
+        let window = publish_window(&config);
+
+        // An instance may sign with the key until its next reload, and that token lives
+        // one access-token life.
+        assert!(window > config.access_token_ttl + reload, "{window}");
+        assert!(window <= config.access_token_ttl + reload + Duration::minutes(2));
+    }
 }

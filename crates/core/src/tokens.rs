@@ -144,6 +144,11 @@ impl TokenSigner {
         &self.jwks
     }
 
+    /// The id of the key that signs (`None` for HS256).
+    pub fn kid(&self) -> Option<&str> {
+        self.signing_kid.as_deref()
+    }
+
     /// The algorithm tokens are signed with.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm

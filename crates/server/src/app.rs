@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use authgate_core::hashing::PasswordHasher;
-use authgate_core::keys::load_signer;
+use authgate_core::keys::{load_signer, KEY_RELOAD_INTERVAL};
 use authgate_core::{AuthService, Store};
 use authgate_mail::{
     transport_from_settings, MailSettings, MailTransport, MailWorker, TemplateRenderer,
@@ -138,6 +138,7 @@ impl App {
         let retention =
             chrono::Duration::from_std(audit_retention).unwrap_or(chrono::Duration::days(90));
         let pruner = tokio::spawn(prune_sessions(service.clone(), retention));
+        let key_reloader = tokio::spawn(reload_signing_keys(service.clone()));
         let (mail_stop, mail_stopped) = oneshot::channel::<()>();
         let worker = MailWorker::new(
             service.store().clone(),
@@ -177,6 +178,7 @@ impl App {
             }
         };
         pruner.abort();
+        key_reloader.abort();
         if tokio::time::timeout(BACKGROUND_DRAIN_TIMEOUT, service.flush_audit())
             .await
             .is_err()
@@ -306,6 +308,20 @@ async fn prune_sessions(service: AuthService, audit_retention: chrono::Duration)
             Ok(0) => {}
             Ok(n) => tracing::info!(pruned = n, "deleted expired and revoked sessions"),
             Err(e) => tracing::warn!(error = %e, "pruning sessions failed; will retry"),
+        }
+    }
+}
+
+/// Every [`KEY_RELOAD_INTERVAL`], reads the signing keys again so that a rotation (`authgate
+/// keys rotate`, or another instance) takes effect here without a restart.
+async fn reload_signing_keys(service: AuthService) {
+    let mut tick = tokio::time::interval(KEY_RELOAD_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await; // the first tick is immediate, and the keys were just loaded
+    loop {
+        tick.tick().await;
+        if let Err(e) = service.reload_signing_keys().await {
+            tracing::warn!(error = %e, "reloading the signing keys failed; will retry");
         }
     }
 }

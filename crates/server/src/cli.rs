@@ -131,7 +131,7 @@ pub enum KeysCommand {
     #[command(
         long_about = "Generate a new Ed25519 signing key and retire the others.\n\nRetired \
 keys stay published at /.well-known/jwks.json until the tokens they signed have expired, so \
-nobody is logged out. Running instances sign with the new key after their next restart. Has no \
+nobody is logged out. Running instances read the keys again every minute and sign with the new key from then on. Has no \
 effect on signing while AUTHGATE_JWT_SECRET (HS256) is set.\n\nPrints the new key id as JSON."
     )]
     Rotate,

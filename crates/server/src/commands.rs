@@ -97,7 +97,7 @@ async fn rotate_keys(config: Config) -> Result<(), Error> {
     if config.jwt_secret.is_some() {
         tracing::warn!("AUTHGATE_JWT_SECRET is set: tokens are signed with HS256 and the new key is unused until it is unset");
     }
-    tracing::info!(%kid, "new signing key; running instances use it after their next restart");
+    tracing::info!(%kid, "new signing key; running instances sign with it within a minute");
     println!(
         "{}",
         serde_json::json!({ "kid": kid, "algorithm": "EdDSA" })

@@ -69,10 +69,10 @@ async fn an_explicit_public_url_is_kept_and_the_database_file_is_created() {
 async fn a_second_app_on_the_same_database_reuses_its_signing_key() {
     let dir = tempfile::tempdir().unwrap();
     let first = App::build(config(&dir, &[])).await.unwrap();
-    let jwks = first.service().jwks().clone();
+    let jwks = first.service().jwks();
     drop(first);
     let second = App::build(config(&dir, &[])).await.unwrap();
-    assert_eq!(second.service().jwks(), &jwks);
+    assert_eq!(second.service().jwks(), jwks);
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 //! nothing here knows HTTP or SQL.
 
 mod account;
+mod admin;
 mod audit_writer;
 mod import;
 mod login;
@@ -11,7 +12,7 @@ mod register;
 mod sessions;
 
 use audit_writer::AuditWriter;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
@@ -67,7 +68,8 @@ pub struct AuthService {
 struct Inner {
     store: Arc<dyn Store>,
     hasher: PasswordHasher,
-    signer: Arc<TokenSigner>,
+    /// Replaced whole when the signing keys are reloaded ([`AuthService::reload_signing_keys`]).
+    signer: RwLock<Arc<TokenSigner>>,
     config: AuthConfig,
     renderer: Arc<dyn MailRenderer>,
     mail_ready: Arc<Notify>,
@@ -104,7 +106,7 @@ impl AuthService {
                 audit: AuditWriter::new(store.clone()),
                 store,
                 hasher,
-                signer,
+                signer: RwLock::new(signer),
                 config,
                 renderer,
                 mail_ready,
@@ -158,8 +160,30 @@ impl AuthService {
     }
 
     /// The published JSON Web Key Set.
-    pub fn jwks(&self) -> &serde_json::Value {
-        self.inner.signer.jwks()
+    pub fn jwks(&self) -> serde_json::Value {
+        self.signer().jwks().clone()
+    }
+
+    /// The signer in use now.
+    fn signer(&self) -> Arc<TokenSigner> {
+        // A poisoned lock still holds a complete signer: replacing it is one assignment.
+        let guard = self.inner.signer.read().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(&guard)
+    }
+
+    /// Reads the signing keys from the store again, so that a key made by `authgate keys
+    /// rotate` (or by another instance) signs from now on and retired keys drop out of the
+    /// JWKS once their tokens have expired. Returns the id of the key that signs now. A no-op
+    /// with HS256, whose secret comes from the configuration.
+    pub async fn reload_signing_keys(&self) -> Result<Option<String>, AuthError> {
+        if self.signer().algorithm() == jsonwebtoken::Algorithm::HS256 {
+            return Ok(None);
+        }
+        let fresh =
+            crate::keys::load_signer(self.inner.store.as_ref(), &self.inner.config, None).await?;
+        let kid = fresh.kid().map(str::to_owned);
+        *self.inner.signer.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
+        Ok(kid)
     }
 
     /// Succeeds when the store answers.
@@ -250,7 +274,7 @@ impl AuthService {
             jti: uuid::Uuid::new_v4().to_string(),
         };
         Ok(IssuedTokens {
-            access_token: self.inner.signer.sign(&claims)?,
+            access_token: self.signer().sign(&claims)?,
             refresh_token: refresh,
             expires_in: cfg.access_token_ttl.num_seconds(),
             refresh_expires_in: cfg.refresh_token_ttl.num_seconds(),

@@ -23,7 +23,7 @@ impl AuthService {
     /// Verifies an access token and checks that its session is still live, so logout and
     /// revocation take effect on the next request.
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal, AuthError> {
-        let claims = self.inner.signer.verify(access_token)?;
+        let claims = self.signer().verify(access_token)?;
         let cache = &self.inner.sessions;
         let owner = match cache.get(&claims.sid) {
             Some(owner) => Some(owner),

@@ -47,5 +47,5 @@ async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
 /// The public keys that verify access tokens (empty with HS256).
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "meta", responses((status = 200, description = "JSON Web Key Set")))]
 async fn jwks(State(app): State<AppState>) -> Json<Value> {
-    Json(app.service.jwks().clone())
+    Json(app.service.jwks())
 }

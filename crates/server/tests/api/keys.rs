@@ -1,0 +1,76 @@
+//! Signing-key rotation reaches a running server without a restart, and nobody is logged
+//! out by it.
+
+use authgate_core::keys::rotate_signing_key;
+use reqwest::StatusCode;
+
+use crate::helpers::{jwt_part, Answer, TestApp};
+
+#[tokio::test]
+async fn after_a_rotation_and_a_reload_new_tokens_use_the_new_key_and_old_tokens_still_work() {
+    let app = TestApp::spawn().await;
+    let before = app.register_user().await;
+    let old_kid = jwt_part(&before.access, 0)["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let new_kid = rotate_signing_key(app.service.store().as_ref())
+        .await
+        .expect("the key rotates");
+    let signing = app
+        .service
+        .reload_signing_keys()
+        .await
+        .expect("keys reload");
+
+    assert_eq!(signing.as_deref(), Some(new_kid.as_str()));
+    let after = app.register_user().await;
+    assert_eq!(jwt_part(&after.access, 0)["kid"], new_kid.as_str());
+    let me = Answer::of(app.me(&before.access).await).await;
+    assert_eq!(me.status, StatusCode::OK, "old token refused: {}", me.body);
+    let jwks = Answer::of(app.get("/.well-known/jwks.json").await).await;
+    let kids: Vec<&str> = jwks.body["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(
+        kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()),
+        "{kids:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_reload_without_a_rotation_keeps_the_signing_key() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    let kid = jwt_part(&user.access, 0)["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let signing = app
+        .service
+        .reload_signing_keys()
+        .await
+        .expect("keys reload");
+
+    assert_eq!(signing.as_deref(), Some(kid.as_str()));
+}
+
+#[tokio::test]
+async fn with_an_hs256_secret_a_reload_changes_nothing() {
+    let app = TestApp::spawn_with(&[(
+        "AUTHGATE_JWT_SECRET",
+        "0123456789abcdef0123456789abcdef-test-secret",
+    )])
+    .await;
+    let user = app.register_user().await;
+
+    let signing = app.service.reload_signing_keys().await.expect("a no-op");
+
+    assert_eq!(signing, None);
+    assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
+}
