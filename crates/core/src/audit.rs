@@ -30,6 +30,10 @@ pub enum AuditKind {
     UserCreated,
     /// A request was refused by a rate limit or a login block.
     RateLimited,
+    /// An administrator disabled an account (its sessions ended with it).
+    AccountDisabled,
+    /// An administrator enabled a disabled account again.
+    AccountEnabled,
 }
 
 impl AuditKind {
@@ -48,6 +52,8 @@ impl AuditKind {
             AuditKind::EmailVerified => "email_verified",
             AuditKind::UserCreated => "user_created",
             AuditKind::RateLimited => "rate_limited",
+            AuditKind::AccountDisabled => "account_disabled",
+            AuditKind::AccountEnabled => "account_enabled",
         }
     }
 }

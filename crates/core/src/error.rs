@@ -54,6 +54,9 @@ pub enum AuthError {
     /// The account has been disabled by an administrator.
     #[error("This account is disabled")]
     AccountDisabled,
+    /// Authenticated, but the account's role does not allow this.
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// Login refused until the email address is verified.
     #[error("Email address is not verified")]
     EmailNotVerified,

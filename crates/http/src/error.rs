@@ -113,6 +113,7 @@ fn auth_status(e: &AuthError) -> (StatusCode, &'static str, String) {
         AuthError::Conflict { .. } => (S::CONFLICT, "conflict", msg),
         AuthError::RoleNotAllowed(_) => (S::FORBIDDEN, "role_not_allowed", msg),
         AuthError::AccountDisabled => (S::FORBIDDEN, "account_disabled", msg),
+        AuthError::Forbidden(_) => (S::FORBIDDEN, "forbidden", msg),
         AuthError::EmailNotVerified => (S::FORBIDDEN, "email_not_verified", msg),
         AuthError::Unauthenticated(_) => (S::UNAUTHORIZED, "unauthenticated", msg),
         AuthError::InvalidRefreshToken => (S::UNAUTHORIZED, "invalid_refresh_token", msg),

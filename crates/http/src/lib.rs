@@ -49,6 +49,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::sessions::router())
         .merge(routes::recovery::router())
         .merge(routes::audit::router())
+        .merge(routes::admin::router())
         .merge(routes::meta::router())
 }
 

@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "authgate", description = "Sign-up, login, sessions and account recovery over a JSON API. Errors are `{message, code, details?}`."),
     modifiers(&BearerAuth),
-    tags((name = "auth", description = "Register, login, tokens"), (name = "sessions", description = "One session per device"), (name = "account", description = "Verification and recovery"), (name = "meta", description = "Health and keys"))
+    tags((name = "auth", description = "Register, login, tokens"), (name = "sessions", description = "One session per device"), (name = "account", description = "Verification and recovery"), (name = "meta", description = "Health and keys"), (name = "admin", description = "Account administration (role admin)"))
 )]
 pub struct ApiDoc;
 

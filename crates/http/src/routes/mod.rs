@@ -1,6 +1,7 @@
 //! Routers per feature; each handler is small and documented for OpenAPI.
 
 pub mod account;
+pub mod admin;
 pub mod audit;
 pub mod meta;
 pub mod recovery;

@@ -1,0 +1,61 @@
+//! Administration of accounts (role `admin` only): disabling and enabling them.
+
+use authgate_core::domain::UserId;
+use axum::extract::{Path, State};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::dto::MeResponse;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AuthUser, Client};
+use crate::AppState;
+
+/// Routes of this feature.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(disable_user))
+        .routes(routes!(enable_user))
+}
+
+/// Disable an account: every session of it ends at once (its access tokens stop working on
+/// the next request) and its logins answer 403 `account_disabled` until it is enabled.
+#[utoipa::path(post, path = "/api/auth/admin/users/{id}/disable", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody),
+        (status = 400, description = "An administrator's own account", body = ErrorBody),
+        (status = 403, description = "The caller is not an administrator", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody)))]
+async fn disable_user(
+    State(app): State<AppState>,
+    AuthUser(who): AuthUser,
+    Client(client): Client,
+    Path(id): Path<String>,
+) -> Result<Json<MeResponse>, ApiError> {
+    let user = app
+        .service
+        .set_account_disabled(&who, &UserId(id), true, &client)
+        .await?;
+    Ok(Json(MeResponse { user: user.into() }))
+}
+
+/// Enable a disabled account again; its owner can log in.
+#[utoipa::path(post, path = "/api/auth/admin/users/{id}/enable", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody),
+        (status = 403, description = "The caller is not an administrator", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody)))]
+async fn enable_user(
+    State(app): State<AppState>,
+    AuthUser(who): AuthUser,
+    Client(client): Client,
+    Path(id): Path<String>,
+) -> Result<Json<MeResponse>, ApiError> {
+    let user = app
+        .service
+        .set_account_disabled(&who, &UserId(id), false, &client)
+        .await?;
+    Ok(Json(MeResponse { user: user.into() }))
+}
