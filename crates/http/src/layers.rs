@@ -61,8 +61,13 @@ async fn run_to_completion(req: Request, next: Next) -> Response<Body> {
     let span = tracing::Span::current();
     match tokio::spawn(next.run(req).instrument(span)).await {
         Ok(response) => response,
-        // CatchPanicLayer, further out, turns the panic into a JSON 500.
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Answered here, inside the request's span, so the log line carries the request id
+        // (CatchPanicLayer, further out, still catches panics in the layers themselves).
+        Err(e) if e.is_panic() => ApiError::Auth(authgate_core::AuthError::Internal(format!(
+            "handler panicked: {}",
+            panic_message(e.into_panic().as_ref())
+        )))
+        .into_response(),
         Err(_) => ApiError::Auth(authgate_core::AuthError::Internal(
             "the request's task was cancelled".into(),
         ))
@@ -102,6 +107,15 @@ async fn drop_invalid_request_id(mut req: Request) -> Request {
         req.headers_mut().remove(REQUEST_ID);
     }
     req
+}
+
+/// The text a panic was raised with, when it was a string.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(not a string)")
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {

@@ -80,7 +80,8 @@ async fn refresh(
 /// The access token stops working at once.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
     request_body(content = LogoutBody, description = "Optional"),
-    responses((status = 200, body = MessageResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = MessageResponse), (status = 401, body = ErrorBody),
+        (status = 403, description = "Cookie sent from a foreign Origin", body = ErrorBody)))]
 async fn logout(
     State(app): State<AppState>,
     AuthUser(who): AuthUser,
@@ -91,7 +92,16 @@ async fn logout(
     let (all, token) = body
         .map(|b| (b.all.unwrap_or(false), b.refresh_token))
         .unwrap_or((false, None));
-    let token = token.or_else(|| cookies::refresh_cookie(&headers));
+    let token = match token {
+        Some(token) => Some(token),
+        None => {
+            let cookie = cookies::refresh_cookie(&headers);
+            if cookie.is_some() {
+                cookies::check_origin(&headers, &app.config)?;
+            }
+            cookie
+        }
+    };
     app.service
         .logout(&who, all, token.as_deref(), &client)
         .await?;

@@ -4,7 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{cookie_attributes, cookie_value, unique_email, Answer, TestApp, PASSWORD};
+use crate::helpers::{
+    cookie_attributes, cookie_value, unique_email, Answer, TestApp, TestUser, PASSWORD,
+};
 use crate::register::keys;
 
 fn has(attributes: &[String], wanted: &str) -> bool {
@@ -236,4 +238,42 @@ async fn a_same_origin_cookie_refresh_without_origin_returns_200() {
     let res = Answer::of(app.refresh_cookie(&user.refresh, &headers).await).await;
 
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+}
+
+/// A logout that names its session by the cookie, with extra headers (Origin...).
+async fn logout_by_cookie(app: &TestApp, user: &TestUser, headers: &[(&str, &str)]) -> Answer {
+    let mut req = app
+        .api
+        .post(app.url("/api/auth/logout"))
+        .bearer_auth(&user.access)
+        .header("cookie", format!("refreshToken={}", user.refresh));
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    Answer::of(req.send().await.expect("POST /logout sent")).await
+}
+
+#[tokio::test]
+async fn a_cookie_logout_from_a_foreign_origin_returns_403_and_ends_nothing() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+
+    let res = logout_by_cookie(&app, &user, &[("origin", "https://evil.example")]).await;
+
+    res.assert_error(StatusCode::FORBIDDEN, "csrf_rejected");
+    let me = Answer::of(app.me(&user.access).await).await;
+    assert_eq!(me.status, StatusCode::OK, "still logged in: {}", me.body);
+}
+
+#[tokio::test]
+async fn a_cookie_logout_from_the_public_origin_returns_200() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+
+    let origin = app.address.clone();
+    let res = logout_by_cookie(&app, &user, &[("origin", &origin)]).await;
+
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let me = Answer::of(app.me(&user.access).await).await;
+    me.assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
 }
