@@ -80,6 +80,46 @@ async fn each_flow_leaves_an_audit_event_with_its_fields_and_no_secret() {
     }
 }
 
+/// The `type`s of the listed events, newest first.
+fn kinds(body: &Value) -> Vec<&str> {
+    body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn reuse_detection_and_revoking_a_session_leave_failure_and_success_events() {
+    let app = TestApp::spawn_with(&[("AUTHGATE_REFRESH_GRACE", "0s")]).await;
+    let user = app.register_user().await;
+    let laptop = app.login_as(&user).await;
+    let _phone = app.login_as(&user).await;
+    let rotated = Answer::of(app.refresh_body(&laptop.refresh).await).await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
+    let reuse = Answer::of(app.refresh_body(&laptop.refresh).await).await;
+    reuse.assert_error(StatusCode::UNAUTHORIZED, "refresh_token_reused");
+    let sessions = Answer::of(app.sessions(&user.access).await).await;
+    let phone_session = sessions.body["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false && s["id"].is_string())
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .expect("another live session");
+    let revoked = app.delete_session(&user.access, &phone_session).await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+
+    let body = events(&app, &user.access, "", 6).await;
+
+    let kinds = kinds(&body);
+    assert_eq!(kinds[0], "session_revoked", "{kinds:?}");
+    assert_eq!(kinds[1], "refresh_reuse_detected", "{kinds:?}");
+    assert_eq!(body["events"][0]["outcome"], "success");
+    assert_eq!(body["events"][1]["outcome"], "failure");
+}
+
 #[tokio::test]
 async fn the_audit_trail_pages_backwards_without_gaps_and_shows_only_the_callers_events() {
     let app = TestApp::spawn().await;

@@ -9,21 +9,26 @@
 
 mod helpers;
 
+mod admin;
 mod audit;
 mod bad_input;
 mod brute_force;
 mod caches;
 mod cookies_csrf;
 mod disconnects;
+mod keys;
 mod login;
 mod logout;
 mod mail_flows;
 mod me;
 mod meta;
 mod metrics;
+mod overload;
 mod process;
 mod recovery;
 mod refresh;
 mod register;
 mod sessions;
+mod store_outage;
 mod tokens_forged;
+mod tour;

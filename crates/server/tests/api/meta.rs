@@ -110,6 +110,12 @@ async fn openapi_is_version_3_1_and_lists_every_contract_path() {
         ("/api/auth/reset-password", "post"),
         ("/api/auth/verify-email/{token}", "get"),
         ("/api/auth/resend-verification", "post"),
+        ("/api/auth/audit", "get"),
+        ("/api/auth/admin/users/{id}/disable", "post"),
+        ("/api/auth/admin/users/{id}/enable", "post"),
+        ("/health", "get"),
+        ("/ready", "get"),
+        ("/.well-known/jwks.json", "get"),
     ];
     for (path, method) in expected {
         let item = paths.get(path).unwrap_or_else(|| {

@@ -1,7 +1,8 @@
 //! The real `authgate` binary: durability across `kill -9`, graceful shutdown on SIGTERM,
 //! start-up refusal of bad configuration, the `user create`, `migrate` and `--help`
-//! commands, and logs that never carry a secret. These run on SQLite files on purpose
-//! (a file that must survive the process).
+//! commands, and logs that never carry a secret. Durability and shutdown run on SQLite files
+//! on purpose (a file that must survive the process); `user create` and `migrate` run on the
+//! backend `AUTHGATE_TEST_BACKEND` names.
 
 use std::fs::File;
 use std::io::Write;
@@ -13,7 +14,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-use crate::helpers::{jwt_part, Answer, PASSWORD};
+use crate::helpers::{database_url_for, jwt_part, Answer, Backend, PASSWORD};
 
 const BIN: &str = env!("CARGO_BIN_EXE_authgate");
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -40,16 +41,17 @@ fn free_port() -> u16 {
 }
 
 /// A running `authgate serve`, its stderr going to a file in the test's directory.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) base: String,
     log: PathBuf,
     client: reqwest::Client,
 }
 
 impl Server {
     /// Starts `authgate serve` in `dir` and waits until `/health` answers.
-    async fn start(dir: &Path, settings: &[(&str, &str)]) -> Server {
+    pub(crate) async fn start(dir: &Path, settings: &[(&str, &str)]) -> Server {
         let port = free_port();
         let log = dir.join(format!("serve-{port}.log"));
         let mut cmd = authgate(dir);
@@ -97,7 +99,7 @@ impl Server {
         }
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
@@ -238,6 +240,22 @@ async fn sigterm_lets_an_in_flight_login_finish_and_exits_with_0() {
 }
 
 #[tokio::test]
+async fn sigint_stops_an_idle_server_with_exit_status_0() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let mut server = Server::start(dir.path(), &[]).await;
+
+    server.signal(libc::SIGINT);
+
+    let status = server.exit_status(Duration::from_secs(30)).await;
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "exit: {status}; stderr: {}",
+        server.stderr()
+    );
+}
+
+#[tokio::test]
 async fn a_bad_config_value_stops_start_up_naming_the_variable() {
     let dir = TempDir::new().expect("a temporary directory");
     let bind = format!("127.0.0.1:{}", free_port());
@@ -272,7 +290,11 @@ async fn user_create_makes_an_admin_who_can_log_in_with_role_admin() {
         "admin",
     ];
 
-    let (status, stdout, stderr) = run(dir.path(), &args, &[], &format!("{PASSWORD}\n")).await;
+    let (url, _db) = database_url_for(Backend::from_env()).await;
+    let on_backend = [("AUTHGATE_DATABASE_URL", url.as_str())];
+
+    let (status, stdout, stderr) =
+        run(dir.path(), &args, &on_backend, &format!("{PASSWORD}\n")).await;
 
     assert!(status.success(), "{status}: {stderr}");
     let printed: Value = serde_json::from_str(&stdout)
@@ -284,7 +306,7 @@ async fn user_create_makes_an_admin_who_can_log_in_with_role_admin() {
         "the password was printed"
     );
 
-    let server = Server::start(dir.path(), &[]).await;
+    let server = Server::start(dir.path(), &on_backend).await;
     let login = json!({ "email": "root@example.com", "password": PASSWORD });
     let res = server.post("/api/auth/login", &login).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
@@ -295,14 +317,51 @@ async fn user_create_makes_an_admin_who_can_log_in_with_role_admin() {
 #[tokio::test]
 async fn migrate_creates_the_schema_and_exits_0_every_time() {
     let dir = TempDir::new().expect("a temporary directory");
+    let (url, _db) = database_url_for(Backend::from_env()).await;
+    let on_backend = [("AUTHGATE_DATABASE_URL", url.as_str())];
 
     for round in 0..2 {
-        let (status, _, stderr) = run(dir.path(), &["migrate"], &[], "").await;
+        let (status, _, stderr) = run(dir.path(), &["migrate"], &on_backend, "").await;
         assert_eq!(status.code(), Some(0), "round {round}: {stderr}");
     }
+
+    let server = Server::start(dir.path(), &on_backend).await;
+    let ready = server
+        .client
+        .get(format!("{}/ready", server.base))
+        .send()
+        .await;
+    assert_eq!(ready.expect("GET /ready").status(), StatusCode::OK);
+    let user = server
+        .post("/api/auth/register", &registration("migrated@example.com"))
+        .await;
+    assert_eq!(user.status, StatusCode::CREATED, "{}", user.body);
+}
+
+#[tokio::test]
+async fn the_start_up_log_shows_the_effective_configuration_with_secrets_redacted() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let jwt_secret = "a-jwt-secret-that-must-never-be-logged-7f3e";
+    let smtp = "smtp://mailer:smtp-pass-never-logged-9c1d@127.0.0.1:1";
+    let settings = [
+        ("AUTHGATE_JWT_SECRET", jwt_secret),
+        ("AUTHGATE_SMTP_URL", smtp),
+    ];
+    let mut server = Server::start(dir.path(), &settings).await;
+    server.signal(libc::SIGTERM);
+    server.exit_status(Duration::from_secs(30)).await;
+
+    let logs = server.stderr();
+    let line = logs
+        .lines()
+        .find(|l| l.contains("effective configuration"))
+        .unwrap_or_else(|| panic!("no configuration line:\n{logs}"));
+    assert!(line.contains("jwt_secret=<redacted>"), "{line}");
+    assert!(line.contains("access_token_ttl"), "{line}");
+    assert!(!logs.contains(jwt_secret), "the JWT secret was logged");
     assert!(
-        dir.path().join("authgate.db").exists(),
-        "no database file was made"
+        !logs.contains("smtp-pass-never-logged-9c1d"),
+        "the SMTP password was logged"
     );
 }
 

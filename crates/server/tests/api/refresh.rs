@@ -180,3 +180,14 @@ async fn twenty_concurrent_refreshes_of_one_token_yield_at_most_one_successor() 
         next.body
     );
 }
+
+#[tokio::test]
+async fn an_expired_refresh_token_returns_401_invalid_refresh_token() {
+    let app = TestApp::spawn_with(&[("AUTHGATE_REFRESH_TOKEN_TTL", "1s")]).await;
+    let user = app.register_user().await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let res = Answer::of(app.refresh_body(&user.refresh).await).await;
+
+    res.assert_error(StatusCode::UNAUTHORIZED, "invalid_refresh_token");
+}

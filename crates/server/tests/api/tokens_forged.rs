@@ -217,6 +217,26 @@ async fn an_access_token_without_exp_returns_401() {
 }
 
 #[tokio::test]
+async fn an_access_token_whose_exp_is_not_a_number_returns_401() {
+    // jsonwebtoken before 10.3 skipped an `exp` of the wrong type instead of refusing it.
+    let (app, _, claims) = hs256_app().await;
+    for exp in [
+        json!("9999999999"),
+        json!(null),
+        json!({ "$date": 9_999_999_999_i64 }),
+    ] {
+        let odd = merge(&claims, &json!({ "exp": exp }));
+
+        assert_refused(
+            &app,
+            &hs256(SECRET.as_bytes(), &odd, None),
+            &format!("a token with exp {exp}"),
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
 async fn an_access_token_signed_with_another_secret_returns_401() {
     let (app, _, claims) = hs256_app().await;
     let other = b"another-secret-of-at-least-thirty-two-bytes-9876";
