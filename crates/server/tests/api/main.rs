@@ -21,6 +21,7 @@ mod mail_flows;
 mod me;
 mod meta;
 mod metrics;
+mod pool_size;
 mod process;
 mod recovery;
 mod refresh;
