@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use authgate_core::Store;
-use authgate_store_mongo::MongoStore;
+use authgate_store_mongo::{MongoOptions, MongoStore};
 use authgate_store_sql::{PostgresOptions, PostgresStore, SqliteOptions, SqliteStore};
 
 use crate::config::{Config, DatabaseKind, SqliteSynchronous};
@@ -12,7 +12,8 @@ use crate::error::Error;
 /// Connects to the configured store (it does not migrate; see [`Store::migrate`]).
 ///
 /// `sqlite:` URLs open (and create) an SQLite file; `postgres://` and `mongodb://` URLs
-/// connect to those servers.
+/// connect to those servers. `AUTHGATE_DATABASE_MAX_CONNECTIONS` sizes the SQL pools and
+/// MongoDB's `maxPoolSize` (unless the URL sets it).
 pub async fn connect(config: &Config) -> Result<Arc<dyn Store>, Error> {
     let url = config.database_url.url();
     match config.database_url.kind() {
@@ -38,11 +39,32 @@ pub async fn connect(config: &Config) -> Result<Arc<dyn Store>, Error> {
             Ok(Arc::new(store))
         }
         DatabaseKind::MongoDb => {
-            let store = MongoStore::connect(url.expose())
+            let options = MongoOptions {
+                max_pool_size: Some(config.database_max_connections),
+            };
+            let store = MongoStore::connect_with(url.expose(), options)
                 .await
                 .map_err(Error::store("cannot connect to MongoDB"))?;
-            tracing::info!(database = %url, "connected to MongoDB");
+            log_mongo_mode(&store);
+            tracing::info!(
+                database = %url,
+                transactions = store.transactional(),
+                max_pool_size = store.max_pool_size(),
+                "connected to MongoDB"
+            );
             Ok(Arc::new(store))
         }
+    }
+}
+
+/// Says at start-up, in plain words, what a standalone MongoDB (no transactions) means.
+fn log_mongo_mode(store: &MongoStore) {
+    if !store.transactional() {
+        tracing::warn!(
+            transactions = false,
+            "MongoDB has no replica set: multi-document writes (login, token issue, refresh \
+             rotation) run as ordered single writes, not transactions; run a replica set \
+             (even of one member) for all-or-nothing writes"
+        );
     }
 }

@@ -36,4 +36,4 @@ pub mod testing;
 mod tokens;
 mod users;
 
-pub use store::{MongoStore, DEFAULT_DATABASE};
+pub use store::{MongoOptions, MongoStore, DEFAULT_DATABASE};

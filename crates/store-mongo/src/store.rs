@@ -17,6 +17,9 @@ pub const DEFAULT_DATABASE: &str = "authgate";
 /// the URL sets `serverSelectionTimeoutMS`.
 const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The driver's pool size when neither the URL nor [`MongoOptions`] sets one.
+const DRIVER_MAX_POOL_SIZE: u32 = 10;
+
 /// How long opening a connection may take, unless the URL sets `connectTimeoutMS`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -38,11 +41,19 @@ pub(crate) const AUDIT_EVENTS: &str = "audit_events";
 /// The CommandNotFound error code (servers older than 4.4.2 have no `hello`).
 const COMMAND_NOT_FOUND: i32 = 59;
 
+/// Tuning for [`MongoStore::connect_with`]. Options the URL sets take precedence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MongoOptions {
+    /// Most connections the driver opens per server, unless the URL sets `maxPoolSize`;
+    /// `None`: the driver's default (10).
+    pub max_pool_size: Option<u32>,
+}
+
 /// The MongoDB backend of every store trait.
 ///
-/// Collections: `users`, `sessions`, `refresh_tokens`, `one_time_tokens`, `mail_queue` and
-/// `signing_keys`, each keyed by its string id in `_id` (user id, session id, token-hash hex,
-/// mail id, kid). Multi-document writes run in a transaction on a replica set or sharded
+/// Collections: `users`, `sessions`, `refresh_tokens`, `one_time_tokens`, `mail_queue`,
+/// `signing_keys` and `audit_events`, each keyed by its string id in `_id` (user id, session
+/// id, token-hash hex, mail id, kid, event id). Multi-document writes run in a transaction on a replica set or sharded
 /// cluster; a standalone server has none, so they run in an order that leaves nothing
 /// dangerous behind if interrupted (see [`MongoStore::transactional`]).
 ///
@@ -59,6 +70,7 @@ pub struct MongoStore {
     pub(crate) client: Client,
     db: Database,
     transactions: bool,
+    max_pool_size: u32,
 }
 
 impl std::fmt::Debug for MongoStore {
@@ -66,6 +78,7 @@ impl std::fmt::Debug for MongoStore {
         f.debug_struct("MongoStore")
             .field("database", &self.db.name())
             .field("transactional", &self.transactions)
+            .field("max_pool_size", &self.max_pool_size)
             .finish_non_exhaustive()
     }
 }
@@ -74,9 +87,14 @@ impl MongoStore {
     /// Connects to the server at `url` (`mongodb://` or `mongodb+srv://`) and asks it for its
     /// topology. The database is the URL's path (`…/mydb`), `authgate` when it has none. A
     /// server that cannot be reached within 5 s (or the URL's `serverSelectionTimeoutMS`) is
-    /// `StoreError::Unavailable`.
-    #[tracing::instrument(skip_all, fields(database = tracing::field::Empty))]
+    /// `StoreError::Unavailable`. The pool is the driver's (or the URL's `maxPoolSize`).
     pub async fn connect(url: &str) -> StoreResult<MongoStore> {
+        Self::connect_with(url, MongoOptions::default()).await
+    }
+
+    /// Like [`MongoStore::connect`], with the given options; the URL's own options win.
+    #[tracing::instrument(skip_all, fields(database = tracing::field::Empty))]
+    pub async fn connect_with(url: &str, settings: MongoOptions) -> StoreResult<MongoStore> {
         let mut options = ClientOptions::parse(url).await.map_err(db_err)?;
         options
             .server_selection_timeout
@@ -85,6 +103,10 @@ impl MongoStore {
         options
             .app_name
             .get_or_insert_with(|| "authgate".to_owned());
+        if let Some(max) = settings.max_pool_size {
+            options.max_pool_size.get_or_insert(max.max(1));
+        }
+        let max_pool_size = options.max_pool_size.unwrap_or(DRIVER_MAX_POOL_SIZE);
         let name = options
             .default_database
             .clone()
@@ -101,6 +123,7 @@ impl MongoStore {
             client,
             db,
             transactions,
+            max_pool_size,
         })
     }
 
@@ -110,6 +133,19 @@ impl MongoStore {
     /// interruption can at worst log a user out or lose a mail, never fork a session.
     pub fn transactional(&self) -> bool {
         self.transactions
+    }
+
+    /// Test support: multi-document writes use transactions from now on, whatever the
+    /// topology (see `testing::TestDatabase::connect_with_transactions_forced`).
+    #[cfg(feature = "testing")]
+    pub(crate) fn force_transactions(&mut self) {
+        self.transactions = true;
+    }
+
+    /// Most connections the driver opens per server: the URL's `maxPoolSize`, else
+    /// [`MongoOptions::max_pool_size`], else the driver's default of 10.
+    pub fn max_pool_size(&self) -> u32 {
+        self.max_pool_size
     }
 
     /// The name of the database the store uses.

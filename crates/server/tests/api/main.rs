@@ -24,6 +24,7 @@ mod me;
 mod meta;
 mod metrics;
 mod overload;
+mod pool_size;
 mod process;
 mod recovery;
 mod refresh;

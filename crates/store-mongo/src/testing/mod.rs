@@ -58,6 +58,24 @@ impl TestDatabase {
     pub async fn connect(&self) -> StoreResult<MongoStore> {
         MongoStore::connect(&self.url).await
     }
+
+    /// Connects a store that runs its multi-document writes in transactions whatever the
+    /// server's topology says, so that the transaction path (commit, abort, retry) runs on a
+    /// standalone test server too. The driver still refuses when the server reports no
+    /// session support, and a real standalone MongoDB rejects the transactions themselves:
+    /// this is for nx-27017, which accepts them without isolating them, so no test may rely
+    /// on isolation through this store.
+    pub async fn connect_with_transactions_forced(&self) -> StoreResult<MongoStore> {
+        let mut store = self.connect().await?;
+        store.force_transactions();
+        Ok(store)
+    }
+
+    /// Whether the server is this process's local nx-27017 (a standalone stand-in), rather
+    /// than the one `AUTHGATE_TEST_MONGODB_URL` names.
+    pub fn is_local(&self) -> bool {
+        !self.external
+    }
 }
 
 impl std::fmt::Debug for TestDatabase {

@@ -75,6 +75,12 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=...`) with
     /// [`PostgresOptions::default`].
+    ///
+    /// TLS is rustls (ring provider) and follows libpq's parameters: `sslmode=disable`,
+    /// `prefer` (the default: TLS when the server offers it, certificate unchecked),
+    /// `require` (TLS or fail, certificate unchecked), `verify-ca` and `verify-full` (the
+    /// certificate must chain to the system trust store or to `sslrootcert=<PEM file>`;
+    /// `verify-full` also checks the host name).
     pub async fn connect(url: &str) -> StoreResult<PostgresStore> {
         Self::connect_with(url, PostgresOptions::default()).await
     }

@@ -14,6 +14,10 @@
 //!
 //! `initdb` and `postgres` refuse to run as root: as root, they (and the keeper) run as the
 //! `postgres` OS user, which owns the directory.
+//!
+//! A second, TLS-only cluster ([`shared_tls`]) serves the TLS tests: `ssl=on` with a server
+//! certificate for `127.0.0.1` and `localhost`, signed by a throwaway CA made at start-up (see
+//! `tls.rs`). It is separate so that a TLS set-up problem never takes the other suites down.
 
 use std::os::unix::fs::{chown, PermissionsExt};
 use std::os::unix::process::CommandExt;
@@ -50,13 +54,32 @@ const SETTINGS: &[&str] = &[
     "lc_messages=C",
 ];
 
+/// Extra settings of the TLS cluster: the certificate and key `tls.rs` writes into the data
+/// directory (the paths are relative to it).
+const TLS_SETTINGS: &[&str] = &[
+    "ssl=on",
+    "ssl_cert_file=server.crt",
+    "ssl_key_file=server.key",
+];
+
 /// How long `postgres` gets to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The running cluster: its admin URL, and the keeper whose stdin pipe is its lifeline.
-struct Cluster {
-    admin_url: String,
+/// The running cluster: its admin URL, its CA file when it serves TLS, and the keeper whose
+/// stdin pipe is its lifeline.
+pub(super) struct Cluster {
+    /// `postgres://postgres@127.0.0.1:<port>/postgres`.
+    pub(super) admin_url: String,
+    /// The PEM file of the CA that signed the server's certificate (TLS clusters only).
+    pub(super) ca_file: Option<PathBuf>,
     _keeper: Mutex<Child>,
+}
+
+/// Whether a cluster serves TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tls {
+    Off,
+    On,
 }
 
 /// The directory holding `initdb` and `postgres`, if any is found.
@@ -99,14 +122,23 @@ fn real_bindir(dir: &Path) -> PathBuf {
 pub(super) fn shared(bindir: &Path) -> Result<&'static str, String> {
     static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
     CLUSTER
-        .get_or_init(|| start(bindir))
+        .get_or_init(|| start(bindir, Tls::Off))
         .as_ref()
         .map(|c| c.admin_url.as_str())
         .map_err(Clone::clone)
 }
 
+/// This process's TLS cluster (`ssl=on`, certificate from a throwaway CA), started on first use.
+pub(super) fn shared_tls(bindir: &Path) -> Result<&'static Cluster, String> {
+    static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+    CLUSTER
+        .get_or_init(|| start(bindir, Tls::On))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
 /// Creates and starts a cluster; on failure removes what it created.
-fn start(bindir: &Path) -> Result<Cluster, String> {
+fn start(bindir: &Path, tls: Tls) -> Result<Cluster, String> {
     let owner = run_as()?;
     let root = std::env::temp_dir().join(format!(
         "authgate-pg-{}-{}",
@@ -114,15 +146,21 @@ fn start(bindir: &Path) -> Result<Cluster, String> {
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     ));
     std::fs::create_dir(&root).map_err(|e| format!("creating {}: {e}", root.display()))?;
-    let started = init_and_run(bindir, &root, owner);
+    let started = init_and_run(bindir, &root, owner, tls);
     if started.is_err() {
         let _ = std::fs::remove_dir_all(&root);
     }
     started
 }
 
-/// `initdb` into `root/data`, then start `postgres` under the keeper.
-fn init_and_run(bindir: &Path, root: &Path, owner: Option<(u32, u32)>) -> Result<Cluster, String> {
+/// `initdb` into `root/data` (with certificates when `tls` is on), then start `postgres` under
+/// the keeper.
+fn init_and_run(
+    bindir: &Path,
+    root: &Path,
+    owner: Option<(u32, u32)>,
+    tls: Tls,
+) -> Result<Cluster, String> {
     std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700))
         .map_err(|e| format!("securing {}: {e}", root.display()))?;
     if let Some((uid, gid)) = owner {
@@ -145,14 +183,22 @@ fn init_and_run(bindir: &Path, root: &Path, owner: Option<(u32, u32)>) -> Result
             String::from_utf8_lossy(&initdb.stderr)
         ));
     }
+    let (ca_file, settings) = match tls {
+        Tls::Off => (None, SETTINGS.to_vec()),
+        Tls::On => {
+            let ca_file = super::tls::write_certificates(root, &data, owner)?;
+            (Some(ca_file), [SETTINGS, TLS_SETTINGS].concat())
+        }
+    };
     // A port picked here may be taken before postgres binds it: then try another.
     let mut last_error = String::new();
     for _ in 0..5 {
         let port = free_port()?;
-        match run(bindir, root, &data, port, owner) {
+        match run(bindir, root, &data, port, owner, &settings) {
             Ok(keeper) => {
                 return Ok(Cluster {
                     admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+                    ca_file,
                     _keeper: Mutex::new(keeper),
                 })
             }
@@ -169,6 +215,7 @@ fn run(
     data: &Path,
     port: u16,
     owner: Option<(u32, u32)>,
+    settings: &[&str],
 ) -> Result<Child, String> {
     let port_arg = port.to_string();
     let mut keeper = command(Path::new("sh"), root, owner)
@@ -179,7 +226,7 @@ fn run(
         .arg(data)
         .args(["-p", &port_arg, "-k"])
         .arg(root)
-        .args(SETTINGS.iter().flat_map(|setting| ["-c", setting]))
+        .args(settings.iter().flat_map(|setting| ["-c", setting]))
         .stdin(Stdio::piped())
         // Not the test's stdout: nothing may hold the harness's pipes open after it exits.
         .stdout(Stdio::null())

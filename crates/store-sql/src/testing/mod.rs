@@ -16,12 +16,18 @@
 //! 3. Neither: the test is skipped with a loud `NOT RUN: ...` line on stderr, or, when
 //!    `AUTHGATE_TEST_REQUIRE_ALL` is set (CI), it panics saying what is missing.
 //!
+//!
+//! [`TestDatabase::create_with_tls`] gives a database on a second throwaway cluster that serves
+//! TLS only with a certificate from a CA made for the test process ([`TestDatabase::ca_file`]);
+//! it needs the server binaries even when `AUTHGATE_TEST_POSTGRES_URL` is set.
+//!
 //! ```ignore
 //! let Some(db) = TestDatabase::create("my suite").await else { return };
 //! let store = db.store().await;
 //! ```
 
 mod cluster;
+mod tls;
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -51,6 +57,8 @@ pub struct TestDatabase {
     admin_url: String,
     /// Whether dropping waits for the database to be gone (on a server that outlives us).
     external: bool,
+    /// The CA certificate of a TLS cluster's server certificate.
+    ca_file: Option<std::path::PathBuf>,
 }
 
 impl TestDatabase {
@@ -62,22 +70,42 @@ impl TestDatabase {
     pub async fn create(suite: &str) -> Option<TestDatabase> {
         let (admin_url, external) = match std::env::var(URL_VAR) {
             Ok(url) if !url.trim().is_empty() => (url, true),
-            _ => match cluster::find_bindir() {
-                Some(bindir) => {
-                    let started = tokio::task::spawn_blocking(move || cluster::shared(&bindir))
-                        .await
-                        .expect("starting the test cluster panicked");
-                    match started {
-                        Ok(url) => (url.to_owned(), false),
-                        Err(e) => panic!("{suite}: cannot start a test PostgreSQL cluster: {e}"),
-                    }
+            _ => {
+                let bindir = local_bindir(suite)?;
+                let started = tokio::task::spawn_blocking(move || cluster::shared(&bindir))
+                    .await
+                    .expect("starting the test cluster panicked");
+                match started {
+                    Ok(url) => (url.to_owned(), false),
+                    Err(e) => panic!("{suite}: cannot start a test PostgreSQL cluster: {e}"),
                 }
-                None => {
-                    not_run(suite);
-                    return None;
-                }
-            },
+            }
         };
+        Some(Self::create_on(suite, admin_url, external, None).await)
+    }
+
+    /// Like [`TestDatabase::create`], on this process's TLS cluster: a throwaway cluster with
+    /// `ssl=on` whose certificate (for `127.0.0.1` and `localhost`) a fresh CA signed; the CA's
+    /// PEM file is [`TestDatabase::ca_file`]. Always a local cluster (an external server's TLS
+    /// set-up is unknown), so `None` (with a `NOT RUN` line) without the server binaries.
+    pub async fn create_with_tls(suite: &str) -> Option<TestDatabase> {
+        let bindir = local_bindir(suite)?;
+        let started = tokio::task::spawn_blocking(move || cluster::shared_tls(&bindir))
+            .await
+            .expect("starting the TLS test cluster panicked");
+        let cluster = started
+            .unwrap_or_else(|e| panic!("{suite}: cannot start a TLS test PostgreSQL cluster: {e}"));
+        let ca_file = cluster.ca_file.clone();
+        Some(Self::create_on(suite, cluster.admin_url.clone(), false, ca_file).await)
+    }
+
+    /// Creates a fresh database on the server of `admin_url`.
+    async fn create_on(
+        suite: &str,
+        admin_url: String,
+        external: bool,
+        ca_file: Option<std::path::PathBuf>,
+    ) -> TestDatabase {
         let name = format!("authgate_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = connect_admin(&admin_url).await;
         admin
@@ -85,12 +113,13 @@ impl TestDatabase {
             .await
             .unwrap_or_else(|e| panic!("{suite}: creating test database {name}: {e}"));
         let _ = admin.close().await;
-        Some(TestDatabase {
+        TestDatabase {
             url: with_database(&admin_url, &name),
             name,
             admin_url,
             external,
-        })
+            ca_file,
+        }
     }
 
     /// The database's URL (it may carry the server's password: do not print it).
@@ -101,6 +130,18 @@ impl TestDatabase {
     /// The database's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The PEM file of the CA that signed the server's certificate: only for a database from
+    /// [`TestDatabase::create_with_tls`].
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        self.ca_file.as_deref()
+    }
+
+    /// Whether the server is a throwaway cluster of this process (its settings, e.g. TLS off,
+    /// are known) rather than the one `AUTHGATE_TEST_POSTGRES_URL` names.
+    pub fn is_throwaway(&self) -> bool {
+        !self.external
     }
 
     /// A store on this database (not yet migrated), with a pool of 10 connections.
@@ -161,6 +202,16 @@ impl Drop for TestDatabase {
             eprintln!("warning: could not drop test database {}: {e}", self.name);
         }
     }
+}
+
+/// The directory of the server binaries for a throwaway cluster; `None` after reporting the
+/// suite as not run (or a panic, in CI) when there are none.
+fn local_bindir(suite: &str) -> Option<std::path::PathBuf> {
+    let bindir = cluster::find_bindir();
+    if bindir.is_none() {
+        not_run(suite);
+    }
+    bindir
 }
 
 /// Whether `AUTHGATE_TEST_REQUIRE_ALL` asks for every backend.

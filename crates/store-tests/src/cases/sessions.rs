@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use authgate_core::domain::SessionId;
-use authgate_core::Store;
+use authgate_core::domain::{SessionId, UserId};
+use authgate_core::{Store, StoreError};
 use chrono::Duration;
 
 use crate::helpers::{insert_user, new_session, now, open_session};
@@ -19,6 +19,23 @@ pub async fn create_session_records_the_login_time_on_the_user(store: Arc<dyn St
     assert_eq!(
         store.list_sessions(&user, at).await.unwrap(),
         vec![new.session]
+    );
+}
+
+/// A session cannot be opened for a user that does not exist, and nothing of it is kept.
+pub async fn create_session_for_an_unknown_user_is_not_found(store: Arc<dyn Store>) {
+    let ghost = UserId::new();
+    let t = now();
+    let (new, hash) = new_session(&ghost, t, Duration::days(30));
+    let result = store.create_session(&new).await;
+    assert!(
+        matches!(result, Err(StoreError::NotFound)),
+        "got {result:?}"
+    );
+    assert!(store.find_refresh_token(&hash).await.unwrap().is_none());
+    assert_eq!(
+        store.live_session_owner(&new.session.id, t).await.unwrap(),
+        None
     );
 }
 

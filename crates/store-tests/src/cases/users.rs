@@ -149,6 +149,37 @@ pub async fn concurrent_registrations_of_one_email_have_exactly_one_winner(store
     assert!(store.find_user_by_email(&email).await.unwrap().is_some());
 }
 
+/// Of 20 simultaneous registrations of one username (in different cases), one succeeds and
+/// 19 conflict on the username.
+pub async fn concurrent_registrations_of_one_username_have_exactly_one_winner(
+    store: Arc<dyn Store>,
+) {
+    let username = format!("Racer_{}", unique());
+    let results = race(&store, 20, |store, i| {
+        let typed = if i % 2 == 0 {
+            username.to_uppercase()
+        } else {
+            username.to_lowercase()
+        };
+        let email = format!("racer.{i}.{}@example.com", unique());
+        let user = user_with(Some(&email), Some(&typed));
+        async move { store.insert_user(&user).await }
+    })
+    .await;
+    let wins = results.iter().filter(|r| r.is_ok()).count();
+    let conflicts = results
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::Conflict { field: "username" })))
+        .count();
+    assert_eq!((wins, conflicts), (1, 19), "results: {results:?}");
+    let normalized = username.to_lowercase();
+    assert!(store
+        .find_user_by_username(&normalized)
+        .await
+        .unwrap()
+        .is_some());
+}
+
 /// A new password hash replaces the old one.
 pub async fn set_password_hash_replaces_the_hash(store: Arc<dyn Store>) {
     let id = insert_user(&*store).await;
