@@ -18,6 +18,7 @@ mod disconnects;
 mod login;
 mod logout;
 mod mail_flows;
+mod mail_links;
 mod me;
 mod meta;
 mod metrics;
