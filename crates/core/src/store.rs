@@ -39,6 +39,37 @@ pub trait UserStore: Send + Sync {
     async fn set_email_verified(&self, id: &UserId, at: DateTime<Utc>) -> StoreResult<()>;
     /// Disables (`Some(at)`) or re-enables (`None`) the account. `NotFound` if no such user.
     async fn set_disabled(&self, id: &UserId, at: Option<DateTime<Utc>>) -> StoreResult<()>;
+    /// Applies a password change or reset as one transaction (see [`PasswordReplacement`]):
+    /// spends the reset token if one is given, stores the new hash (and marks the email
+    /// verified if asked), revokes every live session of the user, invalidates the user's
+    /// unused reset tokens and queues the notice. `Ok(false)`, with nothing written, when
+    /// the reset token is not a live reset token of this user; `NotFound` if no such user.
+    ///
+    /// A backend without transactions writes in this order: token, password, sessions,
+    /// reset tokens, notice. Once the new password is stored no session can be opened with
+    /// the old one, so revoking afterwards catches every old session; revoking first would
+    /// let a login with the old password slip in between and survive the change.
+    async fn replace_password(&self, change: &PasswordReplacement) -> StoreResult<bool>;
+}
+
+/// Everything that changes when a password is changed or reset, for
+/// [`UserStore::replace_password`].
+#[derive(Debug, Clone)]
+pub struct PasswordReplacement {
+    /// Whose password.
+    pub user_id: UserId,
+    /// The new password's hash.
+    pub password_hash: String,
+    /// When (sessions are revoked and tokens used at this time).
+    pub at: DateTime<Utc>,
+    /// A reset: the hash of the reset token to spend. Nothing is written unless it is a live
+    /// reset token of this user; of concurrent replacements with one token, at most one
+    /// succeeds.
+    pub reset_token: Option<TokenHash>,
+    /// Marks the email verified (a reset proved control of the mailbox).
+    pub mark_email_verified: bool,
+    /// The "your password was changed" notice to queue, if the user has an address.
+    pub notice: Option<OutgoingMail>,
 }
 
 /// What a backend needs to open a session.

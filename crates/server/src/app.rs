@@ -179,11 +179,11 @@ impl App {
         };
         pruner.abort();
         key_reloader.abort();
-        if tokio::time::timeout(BACKGROUND_DRAIN_TIMEOUT, service.flush_audit())
+        if tokio::time::timeout(BACKGROUND_DRAIN_TIMEOUT, service.flush())
             .await
             .is_err()
         {
-            tracing::warn!("audit events still queued at shutdown were not all stored");
+            tracing::warn!("background work or audit events were still pending at shutdown");
         }
         if let Some(task) = metrics_server {
             task.abort();

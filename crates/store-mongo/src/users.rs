@@ -7,14 +7,17 @@
 
 use async_trait::async_trait;
 use authgate_core::domain::{NewUser, User, UserId, UserRecord};
-use authgate_core::store::{StoreResult, UserStore};
+use authgate_core::store::{PasswordReplacement, StoreResult, TokenPurpose, UserStore};
 use authgate_core::StoreError;
 use chrono::{DateTime, Utc};
 use mongodb::bson::{doc, Bson, Document};
+use mongodb::ClientSession;
 
+use crate::atomic::{in_session, Atomic, Done};
 use crate::codec::{date, opt_date, opt_str, opt_string, opt_time, string, time};
 use crate::error::db_err;
-use crate::store::USERS;
+use crate::mail::mail_doc;
+use crate::store::{MAIL_QUEUE, ONE_TIME_TOKENS, SESSIONS, USERS};
 use crate::MongoStore;
 
 /// The document stored for a new user.
@@ -151,5 +154,115 @@ impl UserStore for MongoStore {
     async fn set_disabled(&self, id: &UserId, at: Option<DateTime<Utc>>) -> StoreResult<()> {
         self.update_user(id, doc! { "$set": { "disabled_at": opt_date(at) } })
             .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %change.user_id, reset = change.reset_token.is_some()))]
+    async fn replace_password(&self, change: &PasswordReplacement) -> StoreResult<bool> {
+        self.atomically(&ReplacePassword(change)).await
+    }
+}
+
+/// `UserStore::replace_password` as a unit of writes. Without a transaction the order is:
+/// spend the reset token (it decides between concurrent resets), store the password, revoke
+/// the sessions, invalidate the reset tokens, queue the notice. Once the password is stored
+/// no session can be opened with the old one, so the revocation after it catches every old
+/// session; revoking first would let a login with the old password slip in between and
+/// outlive the change. An interruption after the password leaves old sessions alive until
+/// the user changes or resets again, and the request that was interrupted failed visibly.
+struct ReplacePassword<'a>(&'a PasswordReplacement);
+
+impl Atomic for ReplacePassword<'_> {
+    type Output = bool;
+
+    async fn run(
+        &self,
+        store: &MongoStore,
+        mut session: Option<&mut ClientSession>,
+    ) -> mongodb::error::Result<Done<bool>> {
+        let (change, at) = (self.0, date(self.0.at));
+        let user = &change.user_id.0;
+        let tokens = store.collection(ONE_TIME_TOKENS);
+        if let Some(hash) = &change.reset_token {
+            let spent = in_session!(
+                tokens.update_one(
+                    doc! {
+                        "_id": hash.to_hex(), "user_id": user,
+                        "purpose": TokenPurpose::ResetPassword.as_str(),
+                        "used_at": Bson::Null, "expires_at": { "$gt": at.clone() },
+                    },
+                    doc! { "$set": { "used_at": at.clone() } },
+                ),
+                session
+            )
+            .await?;
+            if spent.modified_count == 0 {
+                return Ok(Done::Abort(Ok(false)));
+            }
+        }
+        let users = store.collection(USERS);
+        let stored = in_session!(
+            users.update_one(
+                doc! { "_id": user },
+                doc! { "$set": { "password_hash": &change.password_hash } },
+            ),
+            session
+        )
+        .await?;
+        if stored.matched_count == 0 {
+            if session.is_none() {
+                self.undo_token(store).await?;
+            }
+            return Ok(Done::Abort(Err(StoreError::NotFound)));
+        }
+        if change.mark_email_verified {
+            // Keeps the first verification time if the address was already verified.
+            in_session!(
+                users.update_one(
+                    doc! { "_id": user, "email_verified_at": Bson::Null },
+                    doc! { "$set": { "email_verified_at": at.clone() } },
+                ),
+                session
+            )
+            .await?;
+        }
+        let sessions = store.collection(SESSIONS);
+        in_session!(
+            sessions.update_many(
+                doc! { "user_id": user, "revoked_at": Bson::Null, "expires_at": { "$gt": at.clone() } },
+                doc! { "$set": { "revoked_at": at.clone() } },
+            ),
+            session
+        )
+        .await?;
+        in_session!(
+            tokens.update_many(
+                doc! { "user_id": user, "purpose": TokenPurpose::ResetPassword.as_str(), "used_at": Bson::Null },
+                doc! { "$set": { "used_at": at.clone() } },
+            ),
+            session
+        )
+        .await?;
+        if let Some(notice) = &change.notice {
+            let queue = store.collection(MAIL_QUEUE);
+            in_session!(queue.insert_one(mail_doc(notice, change.at)), session).await?;
+        }
+        Ok(Done::Commit(true))
+    }
+}
+
+impl ReplacePassword<'_> {
+    /// Without a transaction: gives back the reset token spent for a user that turned out
+    /// not to exist, so the unit leaves nothing written.
+    async fn undo_token(&self, store: &MongoStore) -> mongodb::error::Result<()> {
+        if let Some(hash) = &self.0.reset_token {
+            store
+                .collection(ONE_TIME_TOKENS)
+                .update_one(
+                    doc! { "_id": hash.to_hex() },
+                    doc! { "$set": { "used_at": Bson::Null } },
+                )
+                .await?;
+        }
+        Ok(())
     }
 }

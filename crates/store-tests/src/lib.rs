@@ -160,6 +160,12 @@ macro_rules! sequential_contract_tests {
             // schema and health
             migrating_twice_is_harmless,
             ping_succeeds_and_the_backend_has_a_name,
+            // password replacement
+            replace_password_changes_the_hash_revokes_sessions_kills_reset_links_and_queues_the_notice,
+            replace_password_with_a_reset_token_spends_it_and_marks_the_email_verified,
+            replace_password_with_a_dead_reset_token_writes_nothing,
+            concurrent_replacements_with_one_reset_token_have_exactly_one_winner,
+            replacing_the_password_of_an_unknown_user_is_not_found_and_queues_nothing,
         }
     };
 }

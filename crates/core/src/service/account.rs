@@ -8,8 +8,8 @@ use crate::domain::{ClientInfo, Email, User, UserRecord};
 use crate::error::AuthError;
 use crate::limits::Action;
 use crate::mail::{outgoing, MailContext, MailKind};
-use crate::secret::OpaqueToken;
-use crate::store::{NewOneTimeToken, TokenPurpose};
+use crate::secret::{OpaqueToken, TokenHash};
+use crate::store::{NewOneTimeToken, PasswordReplacement, TokenPurpose};
 use crate::tokens::Principal;
 
 impl AuthService {
@@ -73,14 +73,15 @@ impl AuthService {
 
     /// Starts a password reset. Answers at once and alike for known and unknown addresses:
     /// the look-up and the mail happen in a background task, so neither the answer nor its
-    /// timing tells whether the address has an account.
+    /// timing tells whether the address has an account. The task is tracked: [`Self::flush`]
+    /// waits for it, so a shutdown does not drop a reset mail that was about to be queued.
     pub fn forgot_password(&self, email: &str, client: &ClientInfo) -> Result<(), AuthError> {
         self.limit_ip(Action::ForgotPassword, client)?;
         let email = Email::parse(email).map_err(|p| AuthError::field("email", p))?;
         let per_address = self.inner.limiter.check_forgot(&email.normalized());
         self.audit_limited(per_address, Action::ForgotPassword, client)?;
         let service = self.clone();
-        tokio::spawn(async move {
+        self.inner.background.spawn(async move {
             if let Err(e) = service.send_reset_if_known(&email).await {
                 tracing::error!(error = %e, "could not queue a password reset mail");
             }
@@ -109,22 +110,52 @@ impl AuthService {
     /// Sets a new password with a reset token: marks the email verified (the mailbox was
     /// proven), revokes every session and older reset links, and sends a notice. Does not
     /// log the user in.
+    ///
+    /// The token is spent only in the store transaction that writes the new password, after
+    /// the password was checked and hashed: a refused password or a busy hasher (503) leaves
+    /// the link usable.
     pub async fn reset_password(
         &self,
         raw: &str,
         new_password: Option<SecretString>,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
+        self.limit_ip(Action::ResetPassword, client)?;
         let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
         let new_password =
             new_password.ok_or_else(|| AuthError::field("newPassword", "is required"))?;
         self.check_policy("newPassword", &new_password, None)?;
-        let now = self.now();
+        let record = self.reset_token_owner(&token).await?;
+        let local = record
+            .user
+            .email
+            .as_deref()
+            .and_then(|e| Email::parse(e).ok())
+            .map(|e| e.local_part());
+        self.check_policy("newPassword", &new_password, local.as_deref())?;
+        let password_hash = self.inner.hasher.hash(&new_password).await?;
+        if !self
+            .replace_password(&record, password_hash, Some(token.hash()))
+            .await?
+        {
+            return Err(AuthError::InvalidToken);
+        }
+        self.lift_login_blocks(&record.user);
+        self.audit(
+            AuditKind::PasswordReset,
+            Some(&record.user.id),
+            None,
+            client,
+            None,
+        );
+        Ok(())
+    }
+
+    /// The owner of a live reset token, if the token was sent to their current address.
+    async fn reset_token_owner(&self, token: &OpaqueToken) -> Result<UserRecord, AuthError> {
         let store = &self.inner.store;
-        let hash = token.hash();
-        // Check everything before spending the token, so a refused password keeps the link usable.
         let found = store
-            .find_one_time_token(&hash, TokenPurpose::ResetPassword, now)
+            .find_one_time_token(&token.hash(), TokenPurpose::ResetPassword, self.now())
             .await?;
         let found = found.ok_or(AuthError::InvalidToken)?;
         let record = store
@@ -134,38 +165,18 @@ impl AuthService {
         if normalized_email(&record.user).as_deref() != Some(found.email.as_str()) {
             return Err(AuthError::InvalidToken);
         }
-        let local = Email::parse(&found.email).map(|e| e.local_part()).ok();
-        self.check_policy("newPassword", &new_password, local.as_deref())?;
-        if store
-            .consume_one_time_token(&hash, TokenPurpose::ResetPassword, now)
-            .await?
-            .is_none()
-        {
-            return Err(AuthError::InvalidToken);
-        }
-        self.replace_password(&record, &new_password).await?;
-        if !record.user.email_verified {
-            self.user_changed(
-                &record.user.id,
-                store.set_email_verified(&record.user.id, now).await,
-            )?;
-        }
-        // The mailbox owner proved control: lift any login block on the account.
+        Ok(record)
+    }
+
+    /// The mailbox owner proved control: lifts any login block on the account.
+    fn lift_login_blocks(&self, user: &User) {
         let limiter = &self.inner.limiter;
-        if let Some(e) = &record.user.email {
+        if let Some(e) = &user.email {
             limiter.clear_account(&super::login::email_key(&e.to_lowercase()));
         }
-        if let Some(u) = &record.user.username {
+        if let Some(u) = &user.username {
             limiter.clear_account(&super::login::username_key(&u.to_lowercase()));
         }
-        self.audit(
-            AuditKind::PasswordReset,
-            Some(&record.user.id),
-            None,
-            client,
-            None,
-        );
-        Ok(())
     }
 
     /// Changes the password after checking the current one; revokes every session of the
@@ -201,7 +212,8 @@ impl AuthService {
         {
             return Err(AuthError::WrongCurrentPassword);
         }
-        self.replace_password(&record, &new_password).await?;
+        let password_hash = self.inner.hasher.hash(&new_password).await?;
+        self.replace_password(&record, password_hash, None).await?;
         self.audit(
             AuditKind::PasswordChanged,
             Some(&record.user.id),
@@ -212,32 +224,43 @@ impl AuthService {
         Ok(())
     }
 
-    /// Stores a new hash, ends every session, kills outstanding reset links, sends a notice.
+    /// Stores a new hash, ends every session, kills outstanding reset links and queues a
+    /// notice, in one store transaction that also spends `reset_token` when given. `false`
+    /// (nothing changed) when that token is no longer live.
     async fn replace_password(
         &self,
         record: &UserRecord,
-        new_password: &SecretString,
-    ) -> Result<(), AuthError> {
-        let store = &self.inner.store;
-        let now = self.now();
-        let hash = self.inner.hasher.hash(new_password).await?;
-        self.user_changed(
-            &record.user.id,
-            store.set_password_hash(&record.user.id, &hash).await,
-        )?;
-        self.end_all_sessions(&record.user.id, now).await?;
-        store
-            .invalidate_one_time_tokens(&record.user.id, TokenPurpose::ResetPassword, now)
-            .await?;
-        if let Some(to) = record.user.email.as_deref() {
-            let rendered = self.inner.renderer.render(
-                MailKind::PasswordChanged,
-                &self.mail_context(&record.user, None, 0),
-            )?;
-            store.enqueue_mail(&outgoing(to, rendered), now).await?;
+        password_hash: String,
+        reset_token: Option<TokenHash>,
+    ) -> Result<bool, AuthError> {
+        let user = &record.user;
+        let notice = match user.email.as_deref() {
+            Some(to) => {
+                let context = self.mail_context(user, None, 0);
+                let rendered = self
+                    .inner
+                    .renderer
+                    .render(MailKind::PasswordChanged, &context)?;
+                Some(outgoing(to, rendered))
+            }
+            None => None,
+        };
+        let change = PasswordReplacement {
+            user_id: user.id.clone(),
+            password_hash,
+            at: self.now(),
+            mark_email_verified: reset_token.is_some(),
+            reset_token,
+            notice,
+        };
+        let replaced = self.inner.store.replace_password(&change).await;
+        // Forgotten even if the store failed: the change may have landed.
+        self.forget_sessions_of(&user.id);
+        let replaced = self.user_changed(&user.id, replaced)?;
+        if replaced && change.notice.is_some() {
             self.inner.mail_ready.notify_one();
         }
-        Ok(())
+        Ok(replaced)
     }
 
     /// Mails a fresh verification or reset link, superseding older ones, in one transaction

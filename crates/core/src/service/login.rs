@@ -8,6 +8,7 @@ use crate::domain::{ClientInfo, Email, UserRecord, Username};
 use crate::error::AuthError;
 use crate::limits::Action;
 use crate::policy::MAX_PASSWORD_BYTES;
+use crate::store::TokenPurpose;
 
 /// A login as the client sent it.
 #[derive(Debug, Default)]
@@ -102,7 +103,12 @@ impl AuthService {
             return Err(AuthError::InvalidCredentials);
         }
         self.inner.limiter.login_succeeded(attempt);
-        self.check_may_log_in(&record)?;
+        if let Err(refused) = self.check_may_log_in(&record) {
+            if matches!(refused, AuthError::EmailNotVerified) {
+                self.remind_to_verify(&record).await;
+            }
+            return Err(refused);
+        }
         if verified.needs_rehash {
             let fresh = self.inner.hasher.hash(&password).await?;
             self.inner
@@ -132,13 +138,27 @@ impl AuthService {
         if record.disabled_at.is_some() {
             return Err(AuthError::AccountDisabled);
         }
-        if self.inner.config.require_verified_email
-            && record.user.email.is_some()
-            && !record.user.email_verified
-        {
+        if self.must_verify_first(&record.user) {
             return Err(AuthError::EmailNotVerified);
         }
         Ok(())
+    }
+
+    /// Mails a fresh verification link to someone who proved the password of an unverified
+    /// account, so a user whose link expired or was lost is never stuck. Skipped silently
+    /// when the account's resend limit is reached; a failure is logged, never answered.
+    async fn remind_to_verify(&self, record: &UserRecord) {
+        let user = &record.user;
+        if self.inner.limiter.check_resend(&user.id.0).is_err() {
+            tracing::debug!(user_id = %user.id, "verification reminder skipped: resend limit");
+            return;
+        }
+        if let Err(e) = self
+            .send_one_time_link(user, TokenPurpose::VerifyEmail)
+            .await
+        {
+            tracing::error!(error = %e, user_id = %user.id, "could not queue a verification mail");
+        }
     }
 }
 

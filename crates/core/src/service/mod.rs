@@ -16,6 +16,7 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
+use tokio_util::task::TaskTracker;
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::config::AuthConfig;
@@ -79,6 +80,9 @@ struct Inner {
     /// Users as `GET /me` returns them, by user id.
     users: LiveCache<User>,
     audit: AuditWriter,
+    /// Work a request started and did not wait for (forgot-password's look-up and mail).
+    /// Closed from the start, so `wait` means "until none is running".
+    background: TaskTracker,
 }
 
 /// Entries each cache holds at most.
@@ -113,6 +117,7 @@ impl AuthService {
                 limiter: Limiter::new(LimitsConfig::default()),
                 sessions: LiveCache::new(cache_ttl, CACHE_CAPACITY),
                 users: LiveCache::new(cache_ttl, CACHE_CAPACITY),
+                background: closed_tracker(),
             }),
         }
     }
@@ -215,8 +220,14 @@ impl AuthService {
     /// Revokes every session of `user` in the store and on this node at once.
     async fn end_all_sessions(&self, user: &UserId, now: DateTime<Utc>) -> Result<(), AuthError> {
         let ended = self.inner.store.revoke_all_sessions(user, now).await;
-        self.inner.sessions.forget_where(|owner| owner == user);
+        self.forget_sessions_of(user);
         ended.map(|_| ()).map_err(AuthError::from)
+    }
+
+    /// Makes this node look every session of `user` up afresh (after they were revoked in
+    /// the store, or may have been).
+    fn forget_sessions_of(&self, user: &UserId) {
+        self.inner.sessions.forget_where(|owner| owner == user);
     }
 
     /// Passes on the result of a store call that changes `user`'s row, after making
@@ -282,6 +293,12 @@ impl AuthService {
         })
     }
 
+    /// Whether `user` must verify their email before logging in or refreshing: verification
+    /// is required and the account has an unverified address.
+    fn must_verify_first(&self, user: &User) -> bool {
+        self.inner.config.require_verified_email && user.email.is_some() && !user.email_verified
+    }
+
     /// Applies the per-IP limit of `action`, auditing a refusal.
     fn limit_ip(&self, action: Action, client: &ClientInfo) -> Result<(), AuthError> {
         self.audit_limited(
@@ -330,8 +347,10 @@ impl AuthService {
         self.inner.audit.record(event.to_record(self.now()));
     }
 
-    /// Waits until every audit event so far is stored (at shutdown, and in tests).
-    pub async fn flush_audit(&self) {
+    /// Waits until the work requests started in the background (reset mails being queued)
+    /// has finished and every audit event so far is stored (at shutdown, and in tests).
+    pub async fn flush(&self) {
+        self.inner.background.wait().await;
         self.inner.audit.flush().await;
     }
 
@@ -354,4 +373,12 @@ impl AuthService {
     pub async fn prune_audit(&self, before: DateTime<Utc>) -> Result<u64, AuthError> {
         Ok(self.inner.store.prune_audit(before).await?)
     }
+}
+
+/// A task tracker that is already closed: [`TaskTracker::wait`] then returns as soon as no
+/// tracked task is running, however often it is called, and spawning still works.
+fn closed_tracker() -> TaskTracker {
+    let tracker = TaskTracker::new();
+    tracker.close();
+    tracker
 }

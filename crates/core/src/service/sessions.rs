@@ -88,12 +88,14 @@ impl AuthService {
         }
         let successor = token.successor(&rec.rotation_key);
         if rec.rotated_at.is_none() {
+            // Checked before rotating: a refused refresh leaves the token usable.
+            let user = self.user_who_may_refresh(&rec).await?;
             let expires = now + self.inner.config.refresh_token_ttl;
             match store
                 .rotate_refresh_token(&rec.session_id, &hash, &successor.hash(), now, expires)
                 .await?
             {
-                Rotation::Rotated => return self.reissue(&rec, successor, client, now).await,
+                Rotation::Rotated => return self.reissue(&rec, &user, successor, client, now),
                 Rotation::NotCurrent => {
                     rec = store
                         .find_refresh_token(&hash)
@@ -103,7 +105,8 @@ impl AuthService {
             }
         }
         if self.within_grace(&rec, &successor).await? {
-            return self.reissue(&rec, successor, client, now).await;
+            let user = self.user_who_may_refresh(&rec).await?;
+            return self.reissue(&rec, &user, successor, client, now);
         }
         if rec.session_revoked_at.is_none() {
             self.end_session(&rec.user_id, &rec.session_id, now).await?;
@@ -142,22 +145,33 @@ impl AuthService {
         }))
     }
 
-    async fn reissue(
-        &self,
-        rec: &RefreshTokenRecord,
-        successor: OpaqueToken,
-        client: &ClientInfo,
-        now: chrono::DateTime<Utc>,
-    ) -> Result<IssuedTokens, AuthError> {
-        let user = self
+    /// The owner of a refresh token's session, if they may refresh: a disabled account may
+    /// not (401), nor an unverified email while verification is required (403), so the
+    /// session a registration opens lasts one access token until the email is verified.
+    async fn user_who_may_refresh(&self, rec: &RefreshTokenRecord) -> Result<User, AuthError> {
+        let record = self
             .inner
             .store
             .find_user_by_id(&rec.user_id)
             .await?
             .ok_or(AuthError::InvalidRefreshToken)?;
-        if user.disabled_at.is_some() {
+        if record.disabled_at.is_some() {
             return Err(AuthError::InvalidRefreshToken);
         }
+        if self.must_verify_first(&record.user) {
+            return Err(AuthError::EmailNotVerified);
+        }
+        Ok(record.user)
+    }
+
+    fn reissue(
+        &self,
+        rec: &RefreshTokenRecord,
+        user: &User,
+        successor: OpaqueToken,
+        client: &ClientInfo,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<IssuedTokens, AuthError> {
         self.audit(
             AuditKind::Refresh,
             Some(&rec.user_id),
@@ -165,13 +179,7 @@ impl AuthService {
             client,
             None,
         );
-        self.mint(
-            &rec.user_id,
-            &user.user.role,
-            &rec.session_id,
-            successor,
-            now,
-        )
+        self.mint(&rec.user_id, &user.role, &rec.session_id, successor, now)
     }
 
     /// Ends the caller's session, or every session of the caller with `all`. A refresh token

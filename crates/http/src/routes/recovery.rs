@@ -53,7 +53,8 @@ pub struct ChangeBody {
 /// Confirm an email address with the token from the verification mail (single use, 24 h).
 #[utoipa::path(get, path = "/api/auth/verify-email/{token}", tag = "account",
     params(("token" = String, Path, description = "Token from the verification link")),
-    responses((status = 200, body = MessageResponse), (status = 400, description = "invalid_token: unknown, expired or used", body = ErrorBody)))]
+    responses((status = 200, body = MessageResponse), (status = 400, description = "invalid_token: unknown, expired or used", body = ErrorBody),
+        (status = 429, description = "rate_limited (per client IP)", body = ErrorBody)))]
 async fn verify_email(
     State(app): State<AppState>,
     Client(client): Client,
@@ -101,7 +102,9 @@ async fn forgot_password(
 /// Set a new password with the token from the reset mail (single use, 1 h). Every session
 /// of the user ends; the user is not logged in.
 #[utoipa::path(post, path = "/api/auth/reset-password", tag = "account", request_body = ResetBody,
-    responses((status = 200, body = MessageResponse), (status = 400, description = "invalid_token, or validation_error for the password policy", body = ErrorBody)))]
+    responses((status = 200, body = MessageResponse), (status = 400, description = "invalid_token, or validation_error for the password policy", body = ErrorBody),
+        (status = 429, description = "rate_limited (per client IP)", body = ErrorBody),
+        (status = 503, description = "Password hashing is saturated; the link stays usable", body = ErrorBody)))]
 async fn reset_password(
     State(app): State<AppState>,
     Client(client): Client,

@@ -1,6 +1,7 @@
 //! Account mail end to end: each test runs authgate against a real SMTP server process
 //! (`aiosmtpd`, from `authgate-mail`'s `testing` feature), reads what arrived, and follows
 //! the link in it through the API. Without aiosmtpd each test prints `NOT RUN` and returns.
+//! The helpers here serve `mail_links` too.
 
 use std::time::{Duration, Instant};
 
@@ -13,21 +14,21 @@ use crate::helpers::{
 };
 
 /// The public URL every test server is configured with: links in mail must start with it.
-const PUBLIC_URL: &str = "https://auth.example.com";
+pub(crate) const PUBLIC_URL: &str = "https://auth.example.com";
 /// The configured sender.
 const MAIL_FROM: &str = "authgate <no-reply@example.com>";
 /// How long a mail sent while SMTP is up may take to arrive.
-const ARRIVAL: Duration = Duration::from_secs(10);
+pub(crate) const ARRIVAL: Duration = Duration::from_secs(10);
 /// How long a mail may take when it waits for a retry (the worker backs off from 5 s).
 const AFTER_RETRY: Duration = Duration::from_secs(30);
 
-const VERIFY_SUBJECT: &str = "Confirm your email address";
-const RESET_SUBJECT: &str = "Reset your password";
-const CHANGED_SUBJECT: &str = "Your password was changed";
+pub(crate) const VERIFY_SUBJECT: &str = "Confirm your email address";
+pub(crate) const RESET_SUBJECT: &str = "Reset your password";
+pub(crate) const CHANGED_SUBJECT: &str = "Your password was changed";
 
 /// An authgate that sends its mail to `smtp_url`, from [`MAIL_FROM`], with links to
 /// [`PUBLIC_URL`], plus any `extra` settings.
-async fn spawn_mailing_app(smtp_url: &str, extra: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn spawn_mailing_app(smtp_url: &str, extra: &[(&str, &str)]) -> TestApp {
     let mut settings = vec![
         ("AUTHGATE_SMTP_URL", smtp_url),
         ("AUTHGATE_MAIL_FROM", MAIL_FROM),
@@ -39,7 +40,7 @@ async fn spawn_mailing_app(smtp_url: &str, extra: &[(&str, &str)]) -> TestApp {
 
 /// Waits for a new mail to `to` with this subject, skipping (and consuming) other mail to
 /// `to`; panics after `timeout`.
-async fn wait_for_subject(
+pub(crate) async fn wait_for_subject(
     smtp: &SmtpTestServer,
     to: &str,
     subject: &str,
@@ -62,7 +63,7 @@ async fn wait_for_subject(
 }
 
 /// The first link in the text part starting with `prefix`, to the end of its token.
-fn link_in(mail: &ParsedMail, prefix: &str) -> String {
+pub(crate) fn link_in(mail: &ParsedMail, prefix: &str) -> String {
     let start = mail
         .text
         .find(prefix)
@@ -80,7 +81,7 @@ fn link_in(mail: &ParsedMail, prefix: &str) -> String {
 }
 
 /// The token at the end of a link made by [`link_in`].
-fn token_of<'a>(link: &'a str, prefix: &str) -> &'a str {
+pub(crate) fn token_of<'a>(link: &'a str, prefix: &str) -> &'a str {
     link.strip_prefix(prefix).expect("a link made by link_in")
 }
 

@@ -20,6 +20,7 @@ mod keys;
 mod login;
 mod logout;
 mod mail_flows;
+mod mail_links;
 mod me;
 mod meta;
 mod metrics;

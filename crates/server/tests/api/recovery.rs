@@ -1,7 +1,10 @@
-//! Change password, reset and verification with bad tokens, forgot-password, resend
-//! verification. No mail transport is wired yet, so nothing here reads a mail.
+//! Change password, reset and verification, forgot-password, resend verification: the
+//! answers and what they change, with tokens made through the store where a test is not
+//! about the mail itself (`mail_flows` and `mail_links` read real mail over SMTP).
 
+use authgate_core::secret::OpaqueToken;
 use authgate_core::service::RegisterRequest;
+use authgate_core::store::{NewOneTimeToken, OutgoingMail, TokenPurpose};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -321,4 +324,156 @@ async fn resend_verification_is_rate_limited_with_429_and_retry_after() {
     for answer in &answers[..answers.len() - 1] {
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     }
+}
+
+#[tokio::test]
+async fn reset_password_is_rate_limited_per_ip_with_429_and_retry_after() {
+    let app = TestApp::spawn_with(&[("AUTHGATE_RATE_LIMIT_RESET_PASSWORD", "3/min")]).await;
+
+    let answers = until_limited(10, || app.reset_password(NEVER_ISSUED, NEW_PASSWORD)).await;
+
+    assert_rate_limited(&answers, "reset-password");
+    assert_eq!(
+        answers.len(),
+        4,
+        "the 4th request should be the first refused"
+    );
+    for answer in &answers[..answers.len() - 1] {
+        answer.assert_error(StatusCode::BAD_REQUEST, "invalid_token");
+    }
+}
+
+#[tokio::test]
+async fn the_reset_response_carries_no_tokens_and_no_set_cookie() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    let token = app
+        .issue_token(&user.email, TokenPurpose::ResetPassword)
+        .await;
+
+    let res = Answer::of(app.reset_password(&token, NEW_PASSWORD).await).await;
+
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(
+        res.body,
+        json!({ "message": "Password reset successfully" })
+    );
+    assert!(
+        res.set_cookies().is_empty(),
+        "reset set cookies: {:?}",
+        res.set_cookies()
+    );
+}
+
+#[tokio::test]
+async fn two_parallel_uses_of_one_reset_link_give_exactly_one_200() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    let token = app
+        .issue_token(&user.email, TokenPurpose::ResetPassword)
+        .await;
+
+    let (first, second) = tokio::join!(
+        app.reset_password(&token, NEW_PASSWORD),
+        app.reset_password(&token, "Third5Difference"),
+    );
+
+    let statuses = [first.status(), second.status()];
+    let winners = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    assert_eq!(winners, 1, "{statuses:?}");
+    assert!(
+        statuses.contains(&StatusCode::BAD_REQUEST),
+        "the loser should get 400 invalid_token: {statuses:?}"
+    );
+}
+
+/// Stores a live reset token for `user_email`'s account that was mailed to `sent_to`.
+async fn reset_token_sent_to(app: &TestApp, user_email: &str, sent_to: &str) -> String {
+    let store = app.service.store();
+    let user = store
+        .find_user_by_email(&user_email.to_lowercase())
+        .await
+        .unwrap()
+        .expect("a registered email");
+    let token = OpaqueToken::generate();
+    let now = chrono::Utc::now();
+    let record = NewOneTimeToken {
+        hash: token.hash(),
+        user_id: user.user.id,
+        purpose: TokenPurpose::ResetPassword,
+        email: sent_to.to_lowercase(),
+        created_at: now,
+        expires_at: now + chrono::Duration::hours(1),
+    };
+    let mail = OutgoingMail {
+        id: format!("test-{}", OpaqueToken::generate().expose()),
+        to: sent_to.into(),
+        subject: "Reset your password".into(),
+        text_body: "t".into(),
+        html_body: "t".into(),
+    };
+    store
+        .create_one_time_token(&record, &mail, true)
+        .await
+        .unwrap();
+    token.expose().to_owned()
+}
+
+#[tokio::test]
+async fn a_reset_link_sent_to_an_address_the_account_no_longer_has_is_refused() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    // The store holds no way to change an address; a token bound to another address is what
+    // a link mailed before an address change looks like.
+    let stale = reset_token_sent_to(&app, &user.email, "previous@example.com").await;
+
+    Answer::of(app.reset_password(&stale, NEW_PASSWORD).await)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_token");
+
+    let login = json!({ "email": user.email, "password": PASSWORD });
+    assert_eq!(app.login(&login).await.status(), StatusCode::OK);
+    let current = reset_token_sent_to(&app, &user.email, &user.email.to_uppercase()).await;
+    let res = Answer::of(app.reset_password(&current, NEW_PASSWORD).await).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+}
+
+#[tokio::test]
+async fn a_reset_refused_because_hashing_is_saturated_leaves_the_link_usable() {
+    // Slow hashes and the smallest queue: a few logins fill every slot and the queue.
+    let app = TestApp::spawn_with(&[
+        ("AUTHGATE_HASH_ITERATIONS", "12"),
+        ("AUTHGATE_HASH_MAX_QUEUE", "1"),
+        ("AUTHGATE_RATE_LIMIT_LOGIN", "1000/min"),
+    ])
+    .await;
+    let user = app.register_user().await;
+    let token = app
+        .issue_token(&user.email, TokenPurpose::ResetPassword)
+        .await;
+    let slots = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let login = json!({ "email": user.email, "password": PASSWORD });
+    let logins: Vec<_> = (0..=slots)
+        .map(|_| {
+            let (api, url, body) = (app.api.clone(), app.url("/api/auth/login"), login.clone());
+            tokio::spawn(async move { api.post(url).json(&body).send().await })
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.service.hasher().queue_depth() < 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hasher never filled up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+
+    let busy = Answer::of(app.reset_password(&token, NEW_PASSWORD).await).await;
+    for login in logins {
+        login.await.unwrap().unwrap();
+    }
+    let later = Answer::of(app.reset_password(&token, NEW_PASSWORD).await).await;
+
+    busy.assert_error(StatusCode::SERVICE_UNAVAILABLE, "overloaded");
+    assert_eq!(later.status, StatusCode::OK, "{}", later.body);
 }

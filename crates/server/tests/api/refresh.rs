@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use authgate_core::store::TokenPurpose;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -190,4 +191,35 @@ async fn an_expired_refresh_token_returns_401_invalid_refresh_token() {
     let res = Answer::of(app.refresh_body(&user.refresh).await).await;
 
     res.assert_error(StatusCode::UNAUTHORIZED, "invalid_refresh_token");
+}
+
+#[tokio::test]
+async fn refresh_answers_403_until_the_email_is_verified_when_verification_is_required() {
+    let app = TestApp::spawn_with(&[("AUTHGATE_REQUIRE_VERIFIED_EMAIL", "true")]).await;
+    let user = app.register_user().await;
+
+    Answer::of(app.refresh_body(&user.refresh).await)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "email_not_verified");
+    assert_eq!(
+        app.me(&user.access).await.status(),
+        StatusCode::OK,
+        "the access token of the registration should still serve /me"
+    );
+    assert_eq!(
+        app.resend_verification(&user.access).await.status(),
+        StatusCode::OK
+    );
+
+    let token = app
+        .issue_token(&user.email, TokenPurpose::VerifyEmail)
+        .await;
+    assert_eq!(app.verify_email(&token).await.status(), StatusCode::OK);
+    let res = Answer::of(app.refresh_body(&user.refresh).await).await;
+    assert_eq!(
+        res.status,
+        StatusCode::OK,
+        "the refused refresh token should work once verified: {}",
+        res.body
+    );
 }

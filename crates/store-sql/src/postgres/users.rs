@@ -2,13 +2,14 @@
 
 use async_trait::async_trait;
 use authgate_core::domain::{NewUser, User, UserId, UserRecord};
-use authgate_core::store::{StoreResult, UserStore};
+use authgate_core::store::{PasswordReplacement, StoreResult, TokenPurpose, UserStore};
 use authgate_core::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
-use sqlx::Postgres;
+use sqlx::{Postgres, Transaction};
 
+use super::mail::insert_mail_query;
 use super::PostgresStore;
 use crate::error::db_err;
 
@@ -166,4 +167,78 @@ impl UserStore for PostgresStore {
         )
         .await
     }
+
+    #[tracing::instrument(skip_all, fields(user_id = %change.user_id, reset = change.reset_token.is_some()))]
+    async fn replace_password(&self, change: &PasswordReplacement) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        if !spend_reset_token(&mut tx, change).await? {
+            return Ok(false);
+        }
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $1, \
+             email_verified_at = CASE WHEN $2 THEN COALESCE(email_verified_at, $3) ELSE email_verified_at END \
+             WHERE id = $4",
+        )
+        .bind(&change.password_hash)
+        .bind(change.mark_email_verified)
+        .bind(change.at)
+        .bind(&change.user_id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 \
+             WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $1",
+        )
+        .bind(change.at)
+        .bind(&change.user_id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE one_time_tokens SET used_at = $1 \
+             WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
+        )
+        .bind(change.at)
+        .bind(&change.user_id.0)
+        .bind(TokenPurpose::ResetPassword.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some(notice) = &change.notice {
+            insert_mail_query(notice, change.at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+}
+
+/// Marks the change's reset token used inside `tx`, if it has one; `false` when that token is
+/// not a live reset token of the change's user (the caller then drops `tx`, writing nothing).
+/// Concurrent callers queue on the token's row lock; all but the first find it used.
+async fn spend_reset_token(
+    tx: &mut Transaction<'static, Postgres>,
+    change: &PasswordReplacement,
+) -> StoreResult<bool> {
+    let Some(hash) = &change.reset_token else {
+        return Ok(true);
+    };
+    let done = sqlx::query(
+        "UPDATE one_time_tokens SET used_at = $1 \
+         WHERE hash = $2 AND user_id = $3 AND purpose = $4 AND used_at IS NULL AND expires_at > $1",
+    )
+    .bind(change.at)
+    .bind(&hash.0[..])
+    .bind(&change.user_id.0)
+    .bind(TokenPurpose::ResetPassword.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(done.rows_affected() == 1)
 }

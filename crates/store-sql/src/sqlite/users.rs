@@ -2,13 +2,14 @@
 
 use async_trait::async_trait;
 use authgate_core::domain::{NewUser, User, UserId, UserRecord};
-use authgate_core::store::{StoreResult, UserStore};
+use authgate_core::store::{PasswordReplacement, StoreResult, TokenPurpose, UserStore};
 use authgate_core::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
-use sqlx::Sqlite;
+use sqlx::{Sqlite, Transaction};
 
+use super::mail::insert_mail;
 use super::time::{from_ms, opt_from_ms, opt_to_ms, to_ms};
 use super::SqliteStore;
 use crate::error::db_err;
@@ -171,4 +172,73 @@ impl UserStore for SqliteStore {
         )
         .await
     }
+
+    #[tracing::instrument(skip_all, fields(user_id = %change.user_id, reset = change.reset_token.is_some()))]
+    async fn replace_password(&self, change: &PasswordReplacement) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        if !spend_reset_token(&mut tx, change).await? {
+            return Ok(false);
+        }
+        let at = to_ms(change.at);
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = ?1, \
+             email_verified_at = CASE WHEN ?2 THEN COALESCE(email_verified_at, ?3) ELSE email_verified_at END \
+             WHERE id = ?4",
+        )
+        .bind(&change.password_hash)
+        .bind(change.mark_email_verified)
+        .bind(at)
+        .bind(&change.user_id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL AND expires_at > ?1",
+        )
+        .bind(at)
+        .bind(&change.user_id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE one_time_tokens SET used_at = ?1 WHERE user_id = ?2 AND purpose = ?3 AND used_at IS NULL",
+        )
+        .bind(at)
+        .bind(&change.user_id.0)
+        .bind(TokenPurpose::ResetPassword.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some(notice) = &change.notice {
+            insert_mail(&mut tx, notice, at).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+}
+
+/// Marks the change's reset token used inside `tx`, if it has one; `false` when that token is
+/// not a live reset token of the change's user (the caller then drops `tx`, writing nothing).
+async fn spend_reset_token(
+    tx: &mut Transaction<'static, Sqlite>,
+    change: &PasswordReplacement,
+) -> StoreResult<bool> {
+    let Some(hash) = &change.reset_token else {
+        return Ok(true);
+    };
+    let done = sqlx::query(
+        "UPDATE one_time_tokens SET used_at = ?1 \
+         WHERE hash = ?2 AND user_id = ?3 AND purpose = ?4 AND used_at IS NULL AND expires_at > ?1",
+    )
+    .bind(to_ms(change.at))
+    .bind(&hash.0[..])
+    .bind(&change.user_id.0)
+    .bind(TokenPurpose::ResetPassword.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(done.rows_affected() == 1)
 }

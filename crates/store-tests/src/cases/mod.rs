@@ -4,6 +4,7 @@
 mod audit;
 mod keys;
 mod mail;
+mod passwords;
 mod rotation;
 mod schema;
 mod sessions;
@@ -13,6 +14,7 @@ mod users;
 pub use audit::*;
 pub use keys::*;
 pub use mail::*;
+pub use passwords::*;
 pub use rotation::*;
 pub use schema::*;
 pub use sessions::*;
