@@ -127,6 +127,7 @@ macro_rules! store_contract_tests {
             concurrent_claims_never_hand_out_one_mail_twice,
             mark_mail_sent_removes_the_mail_from_the_queue,
             mark_mail_failed_reschedules_the_mail,
+            discard_mail_removes_a_mail_the_worker_gave_up_on,
             // signing keys
             signing_keys_are_listed_oldest_first,
             inserting_a_signing_key_with_a_taken_kid_is_a_conflict,

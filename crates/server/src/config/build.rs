@@ -96,7 +96,8 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         smtp_password: r.opt("smtp_password", |s| {
             plain_text(s).map(|s| secrecy::SecretString::from(s.to_owned()))
         }),
-        mail_outbox: r.get("mail_outbox", "mail-outbox".into(), |s| {
+        smtp_ca_file: r.opt("smtp_ca_file", |s| plain_text(s).map(Into::into)),
+        mail_outbox: r.get("mail_outbox", authgate_mail::DEFAULT_OUTBOX_DIR.into(), |s| {
             plain_text(s).map(Into::into)
         }),
         templates_dir: r.opt("templates_dir", |s| plain_text(s).map(Into::into)),
