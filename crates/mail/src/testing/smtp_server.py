@@ -30,7 +30,8 @@ def authenticator(user, password):
             and auth_data.login == user
             and auth_data.password == password
         )
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd itself answers a failure with 535.
+        return AuthResult(success=ok, handled=False)
 
     return check
 
