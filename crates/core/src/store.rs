@@ -241,6 +241,8 @@ pub struct QueuedMail {
     pub mail: OutgoingMail,
     /// Delivery attempts so far, including this claim.
     pub attempts: u32,
+    /// When the mail was queued (lets a worker give up on mail that is too old).
+    pub queued_at: DateTime<Utc>,
 }
 
 /// One-time tokens and the durable mail queue. Tokens and the mail that carries them are
@@ -306,6 +308,9 @@ pub trait MailQueue: Send + Sync {
         error: &str,
         retry_at: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// Removes a mail the worker gave up on (rejected for good, or too old), body and all:
+    /// it is never sent, and the one-time link it may carry leaves the database.
+    async fn discard_mail(&self, id: &str) -> StoreResult<()>;
     /// Mails waiting to be sent.
     async fn mail_queue_depth(&self) -> StoreResult<u64>;
 }

@@ -37,7 +37,7 @@ pub use error::MailError;
 pub use smtp_url::{SmtpEndpoint, SmtpSecurity};
 pub use templates::TemplateRenderer;
 pub use transport::{
-    build_message, parse_from, transport_from_settings, MailSettings, MailTransport,
+    build_message, load_ca_file, parse_from, transport_from_settings, MailSettings, MailTransport,
     OutboxTransport, SmtpTransport, DEFAULT_OUTBOX_DIR,
 };
 pub use worker::{MailWorker, WorkerConfig};

@@ -1,5 +1,6 @@
 //! How a mail leaves authgate: [`SmtpTransport`] (lettre over rustls) or, with no SMTP server
-//! configured, [`OutboxTransport`] (one `.eml` file per mail, for offline development).
+//! configured, [`OutboxTransport`] (one `.eml` file per mail, plus a `.txt` of its text, for
+//! offline development).
 //! [`MailSettings`] plus [`transport_from_settings`] pick one from the configuration.
 
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use async_trait::async_trait;
 use authgate_core::store::OutgoingMail;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -40,6 +42,9 @@ pub struct MailSettings {
     pub smtp_password: Option<SecretString>,
     /// `AUTHGATE_MAIL_FROM`, e.g. `authgate <no-reply@example.com>`.
     pub from: String,
+    /// `AUTHGATE_SMTP_CA_FILE`: PEM certificates trusted as roots for the SMTP server's TLS
+    /// certificate, in addition to the WebPKI roots (a relay with a private CA).
+    pub smtp_ca_file: Option<PathBuf>,
     /// Folder of the outbox (used when `smtp_url` is none).
     pub outbox_dir: PathBuf,
     /// Socket timeout of one SMTP conversation step.
@@ -53,6 +58,7 @@ impl MailSettings {
             smtp_url: None,
             smtp_username: None,
             smtp_password: None,
+            smtp_ca_file: None,
             from: from.into(),
             outbox_dir: PathBuf::from(DEFAULT_OUTBOX_DIR),
             smtp_timeout: Duration::from_secs(30),
@@ -67,6 +73,7 @@ impl std::fmt::Debug for MailSettings {
             .field("smtp_url", &redacted(self.smtp_url.is_some()))
             .field("smtp_username", &self.smtp_username)
             .field("smtp_password", &redacted(self.smtp_password.is_some()))
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("from", &self.from)
             .field("outbox_dir", &self.outbox_dir)
             .field("smtp_timeout", &self.smtp_timeout)
@@ -87,10 +94,15 @@ pub fn transport_from_settings(
                 settings.smtp_username.as_deref(),
                 settings.smtp_password.clone(),
             )?;
+            let extra_root = match &settings.smtp_ca_file {
+                Some(path) => Some(load_ca_file(path)?),
+                None => None,
+            };
             Ok(Arc::new(SmtpTransport::new(
                 endpoint,
                 from,
                 settings.smtp_timeout,
+                extra_root,
             )?))
         }
         None => Ok(Arc::new(OutboxTransport::new(&settings.outbox_dir, from)?)),
@@ -101,7 +113,22 @@ pub fn transport_from_settings(
 pub fn parse_from(from: &str) -> Result<Mailbox, MailError> {
     from.trim()
         .parse()
-        .map_err(|e| MailError::Config(format!("mail From address {from:?} is invalid: {e}")))
+        .map_err(|e| MailError::Sender(format!("mail From address {from:?} is invalid: {e}")))
+}
+
+/// Reads a PEM file of one or more CA certificates to trust for the SMTP server.
+pub fn load_ca_file(path: &Path) -> Result<Certificate, MailError> {
+    let problem = |what: String| MailError::CaFile(format!("{}: {what}", path.display()));
+    let pem = std::fs::read(path).map_err(|e| problem(format!("cannot read it ({e})")))?;
+    if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+        return Err(problem("holds no PEM certificate".into()));
+    }
+    let certificate =
+        Certificate::from_pem(&pem).map_err(|e| problem(format!("not a PEM certificate ({e})")))?;
+    // rustls parses the certificates only when they join a root store: do it now.
+    tls_parameters("localhost", Some(certificate.clone()))
+        .map_err(|e| problem(format!("not a usable CA certificate ({e})")))?;
+    Ok(certificate)
 }
 
 /// Assembles the RFC 5322 message: multipart/alternative (text, then HTML), a Message-ID made
@@ -124,7 +151,8 @@ pub fn build_message(from: &Mailbox, mail: &OutgoingMail) -> Result<Message, Mai
         .map_err(|e| MailError::Message(e.to_string()))
 }
 
-/// Delivery over SMTP with lettre (tokio, rustls with the ring provider, WebPKI roots).
+/// Delivery over SMTP with lettre (tokio, rustls with the ring provider, WebPKI roots plus
+/// an optional extra CA).
 pub struct SmtpTransport {
     endpoint: SmtpEndpoint,
     from: Mailbox,
@@ -142,31 +170,36 @@ impl std::fmt::Debug for SmtpTransport {
 
 impl SmtpTransport {
     /// A transport to `endpoint`, sending as `from`; `timeout` bounds each socket operation.
-    /// Nothing connects yet: an unreachable server shows at the first send.
+    /// TLS trusts the WebPKI roots and `extra_root` (see [`load_ca_file`]). Nothing connects
+    /// yet: an unreachable server shows at the first send.
     pub fn new(
         endpoint: SmtpEndpoint,
         from: Mailbox,
         timeout: Duration,
+        extra_root: Option<Certificate>,
     ) -> Result<Self, MailError> {
-        let tls_err = |e: lettre::transport::smtp::Error| {
-            MailError::Config(format!("SMTP TLS setup for {endpoint}: {e}"))
+        let tls = || {
+            tls_parameters(&endpoint.host, extra_root.clone())
+                .map_err(|e| MailError::Config(format!("SMTP TLS setup for {endpoint}: {e}")))
         };
-        let mut builder = match endpoint.security {
+        let tls = match endpoint.security {
             SmtpSecurity::None => {
                 if endpoint.username.is_some() {
                     tracing::warn!(smtp = %endpoint, "SMTP credentials will be sent without TLS");
                 }
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(endpoint.host.clone())
+                if extra_root.is_some() {
+                    tracing::warn!(smtp = %endpoint, "the extra CA is unused: smtp:// has no TLS");
+                }
+                Tls::None
             }
-            SmtpSecurity::StartTls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&endpoint.host)
-                    .map_err(tls_err)?
-            }
-            SmtpSecurity::ImplicitTls => {
-                AsyncSmtpTransport::<Tokio1Executor>::relay(&endpoint.host).map_err(tls_err)?
-            }
+            SmtpSecurity::StartTls => Tls::Required(tls()?),
+            SmtpSecurity::ImplicitTls => Tls::Wrapper(tls()?),
         };
-        builder = builder.port(endpoint.port).timeout(Some(timeout));
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(endpoint.host.clone())
+                .tls(tls)
+                .port(endpoint.port)
+                .timeout(Some(timeout));
         if let (Some(user), Some(password)) = (&endpoint.username, &endpoint.password) {
             builder = builder.credentials(Credentials::new(
                 user.clone(),
@@ -181,6 +214,35 @@ impl SmtpTransport {
     }
 }
 
+/// TLS for `host` (also the name the certificate must carry), trusting the WebPKI roots and
+/// `extra_root`.
+fn tls_parameters(
+    host: &str,
+    extra_root: Option<Certificate>,
+) -> Result<TlsParameters, lettre::transport::smtp::Error> {
+    let mut builder = TlsParameters::builder(host.to_owned());
+    if let Some(root) = extra_root {
+        builder = builder.add_root_certificate(root);
+    }
+    builder.build_rustls()
+}
+
+/// Sorts lettre's error: a refused TLS or authentication set-up (every mail would fail the
+/// same way) apart from a failure of this mail, permanent (5xx) or not.
+fn smtp_error(e: lettre::transport::smtp::Error) -> MailError {
+    let message = e.to_string();
+    let auth_refused = e
+        .status()
+        .is_some_and(|code| code.to_string().starts_with("53"));
+    if auth_refused || e.is_tls() || tls_handshake_failed(&e) {
+        return MailError::SmtpSetup(message);
+    }
+    MailError::Smtp {
+        message,
+        permanent: e.is_permanent(),
+    }
+}
+
 #[async_trait]
 impl MailTransport for SmtpTransport {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
@@ -189,10 +251,7 @@ impl MailTransport for SmtpTransport {
             .send(message)
             .await
             .map(|_| ())
-            .map_err(|e| MailError::Smtp {
-                message: e.to_string(),
-                permanent: e.is_permanent(),
-            })
+            .map_err(smtp_error)
     }
 
     fn describe(&self) -> String {
@@ -201,7 +260,9 @@ impl MailTransport for SmtpTransport {
 }
 
 /// Development delivery: each mail becomes `<dir>/<time>-<id>.eml` (the same RFC 5322
-/// message SMTP would carry), and an info log line says where.
+/// message SMTP would carry) and `<dir>/<time>-<id>.txt` (recipient, subject and the text
+/// body as plain UTF-8: the `.eml` encodes long lines quoted-printable, which breaks links
+/// apart, while here a link is one line to copy), and an info log line says where.
 #[derive(Debug)]
 pub struct OutboxTransport {
     dir: PathBuf,
@@ -229,34 +290,65 @@ impl OutboxTransport {
 impl MailTransport for OutboxTransport {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
         let message = build_message(&self.from, mail)?;
-        let io_err = |path: &Path, e: std::io::Error| {
-            MailError::Outbox(format!("cannot write {}: {e}", path.display()))
-        };
         tokio::fs::create_dir_all(&self.dir)
             .await
-            .map_err(|e| io_err(&self.dir, e))?;
+            .map_err(|e| outbox_error(&self.dir, e))?;
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
         let id: String = mail
             .id
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
             .collect();
-        let path = self.dir.join(format!("{stamp}-{id}.eml"));
-        // Written under a temporary name first, so a reader never sees half a mail.
-        let partial = self.dir.join(format!(".{stamp}-{id}.eml.partial"));
-        tokio::fs::write(&partial, message.formatted())
-            .await
-            .map_err(|e| io_err(&partial, e))?;
-        tokio::fs::rename(&partial, &path)
-            .await
-            .map_err(|e| io_err(&path, e))?;
-        tracing::info!(mail_id = %mail.id, "mail written to {}", path.display());
+        let stem = format!("{stamp}-{id}");
+        let text = self.dir.join(format!("{stem}.txt"));
+        write_whole(&self.dir, &text, readable_text(mail).as_bytes()).await?;
+        let path = self.dir.join(format!("{stem}.eml"));
+        write_whole(&self.dir, &path, &message.formatted()).await?;
+        tracing::info!(mail_id = %mail.id, "mail written to {} (links unbroken in {})", path.display(), text.display());
         Ok(())
     }
 
     fn describe(&self) -> String {
         format!("outbox {}", self.dir.display())
     }
+}
+
+/// True when a connection error comes from a failed TLS handshake (e.g. an untrusted
+/// certificate): lettre labels it a connection error, and tokio-rustls reports it as an I/O
+/// error of kind `InvalidData` (a refused or reset connection has other kinds).
+fn tls_handshake_failed(e: &lettre::transport::smtp::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::InvalidData;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// The outbox `.txt` of `mail`: who, what, and the text body exactly as rendered.
+fn readable_text(mail: &OutgoingMail) -> String {
+    format!(
+        "To: {}\nSubject: {}\n\n{}",
+        mail.to, mail.subject, mail.text_body
+    )
+}
+
+/// Writes `path` in `dir` under a temporary name first, so a reader never sees half a file.
+async fn write_whole(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), MailError> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let partial = dir.join(format!(".{name}.partial"));
+    tokio::fs::write(&partial, bytes)
+        .await
+        .map_err(|e| outbox_error(&partial, e))?;
+    tokio::fs::rename(&partial, path)
+        .await
+        .map_err(|e| outbox_error(path, e))
+}
+
+fn outbox_error(path: &Path, e: std::io::Error) -> MailError {
+    MailError::Outbox(format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -273,6 +365,37 @@ mod tests {
         assert_eq!(transport.describe(), "smtps://mx.example.com:465");
         for text in [format!("{settings:?}"), format!("{transport:?}")] {
             assert!(!text.contains("hunter"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_ca_file_that_is_missing_or_holds_no_usable_certificate_is_refused_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate").unwrap();
+        let bad_base64 = dir.path().join("bad-base64.pem");
+        std::fs::write(
+            &bad_base64,
+            "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let not_der = dir.path().join("not-der.pem");
+        std::fs::write(
+            &not_der,
+            "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        for path in [missing, junk, bad_base64, not_der] {
+            let mut settings = MailSettings::new("authgate <no-reply@example.com>");
+            settings.smtp_url = Some("smtps://mx.example.com".to_owned().into());
+            settings.smtp_ca_file = Some(path.clone());
+            let err = transport_from_settings(&settings).unwrap_err();
+            assert!(matches!(err, MailError::CaFile(_)), "{path:?}: {err:?}");
+            assert!(
+                err.to_string().contains(&path.display().to_string()),
+                "{err}"
+            );
         }
     }
 }

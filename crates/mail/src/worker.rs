@@ -34,11 +34,17 @@ pub struct WorkerConfig {
     pub retry_base: Duration,
     /// Longest delay between two attempts.
     pub retry_max: Duration,
+    /// Age after which a mail that still fails is discarded instead of retried.
+    pub give_up_after: Duration,
+    /// Attempts after which a mail the server rejects for good (SMTP 5xx, an impossible
+    /// address) is discarded.
+    pub permanent_attempts: u32,
 }
 
 impl Default for WorkerConfig {
     /// Poll every 2 s, 60 s leases, batches of 10, 30 s send timeout, retries after
-    /// 5 s, 10 s, 20 s, ... up to 15 min.
+    /// 5 s, 10 s, 20 s, ... up to 15 min; give up after 3 days, or after 3 permanent
+    /// rejections (the third comes about 15 s after the first).
     fn default() -> Self {
         WorkerConfig {
             poll_interval: Duration::from_secs(2),
@@ -47,6 +53,8 @@ impl Default for WorkerConfig {
             send_timeout: Duration::from_secs(30),
             retry_base: Duration::from_secs(5),
             retry_max: Duration::from_secs(15 * 60),
+            give_up_after: Duration::from_secs(3 * 24 * 3600),
+            permanent_attempts: 3,
         }
     }
 }
@@ -68,6 +76,32 @@ impl WorkerConfig {
         self.retry_base
             .checked_mul(1u32 << exponent)
             .map_or(self.retry_max, |d| d.min(self.retry_max))
+    }
+
+    /// True when a mail that just failed with a `permanent` (or transient) error on attempt
+    /// `attempts` should be discarded rather than retried: it was queued at `queued_at`,
+    /// longer than [`give_up_after`](Self::give_up_after) before `now`, or it was rejected
+    /// for good on the [`permanent_attempts`](Self::permanent_attempts)th try.
+    ///
+    /// ```
+    /// use chrono::{Duration, Utc};
+    /// use authgate_mail::WorkerConfig;
+    /// let c = WorkerConfig::default();
+    /// let now = Utc::now();
+    /// assert!(!c.gives_up(false, 50, now - Duration::hours(2), now));
+    /// assert!(c.gives_up(false, 50, now - Duration::days(4), now));
+    /// assert!(!c.gives_up(true, 2, now, now));
+    /// assert!(c.gives_up(true, 3, now, now));
+    /// ```
+    pub fn gives_up(
+        &self,
+        permanent: bool,
+        attempts: u32,
+        queued_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let too_old = later(queued_at, self.give_up_after) <= now;
+        too_old || (permanent && attempts >= self.permanent_attempts)
     }
 }
 
@@ -183,19 +217,40 @@ impl MailWorker {
                     tracing::warn!(error = %e, "mail sent but not marked as sent");
                 }
             }
-            Err(error) => {
-                let delay = self.config.retry_delay(queued.attempts);
-                let text = error.to_string();
-                if error.is_permanent() {
-                    tracing::error!(error = %text, retry_in_secs = delay.as_secs(), "mail rejected");
-                } else {
-                    tracing::warn!(error = %text, retry_in_secs = delay.as_secs(), "mail not sent; will retry");
-                }
-                let retry_at = later(Utc::now(), delay);
-                if let Err(e) = self.store.mark_mail_failed(id, &text, retry_at).await {
-                    tracing::warn!(error = %e, "cannot record the failed attempt");
-                }
+            Err(error) => self.record_failure(&queued, &error).await,
+        }
+    }
+
+    /// Schedules the next attempt after `error`, or discards the mail when it is time to
+    /// give up. Logs name the error, never the body.
+    async fn record_failure(&self, queued: &QueuedMail, error: &MailError) {
+        let id = &queued.mail.id;
+        let text = error.to_string();
+        let now = Utc::now();
+        if self
+            .config
+            .gives_up(error.is_permanent(), queued.attempts, queued.queued_at, now)
+        {
+            tracing::error!(error = %text, queued_at = %queued.queued_at, "mail given up after {} attempts; discarded", queued.attempts);
+            if let Err(e) = self.store.discard_mail(id).await {
+                tracing::warn!(error = %e, "cannot discard the mail; it will be tried again");
             }
+            return;
+        }
+        let delay = self.config.retry_delay(queued.attempts);
+        if error.is_permanent() {
+            tracing::error!(error = %text, retry_in_secs = delay.as_secs(), "mail rejected");
+        } else if error.needs_operator() {
+            tracing::error!(error = %text, retry_in_secs = delay.as_secs(), "mail not sent: check the SMTP settings; will retry");
+        } else {
+            tracing::warn!(error = %text, retry_in_secs = delay.as_secs(), "mail not sent; will retry");
+        }
+        if let Err(e) = self
+            .store
+            .mark_mail_failed(id, &text, later(now, delay))
+            .await
+        {
+            tracing::warn!(error = %e, "cannot record the failed attempt");
         }
     }
 }

@@ -57,6 +57,41 @@ async fn the_outbox_writes_one_eml_file_per_mail_and_logs_where_without_the_link
     assert!(!logs.text().contains(token), "the log never shows the link");
 }
 
+#[tokio::test]
+async fn next_to_each_eml_a_txt_file_holds_the_text_with_the_long_link_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = MailSettings::new(FROM);
+    settings.outbox_dir = dir.path().join("outbox");
+    let transport = transport_from_settings(&settings).unwrap();
+    let token = "k".repeat(43);
+    let link = format!("https://auth.example.com/reset-password?token={token}");
+    assert!(
+        link.len() > 76,
+        "long enough for quoted-printable soft breaks"
+    );
+    let mail = verification_mail("ada@example.com", &link);
+
+    transport.send(&mail).await.expect("written to the outbox");
+
+    let eml = eml_files(&settings.outbox_dir);
+    assert_eq!(eml.len(), 1, "{eml:?}");
+    let txt = eml[0].with_extension("txt");
+    let text = std::fs::read_to_string(&txt).expect("a .txt beside the .eml");
+    assert!(text.starts_with("To: ada@example.com\nSubject: Confirm your email address\n\n"));
+    assert!(
+        text.lines().any(|line| line == link),
+        "the link is one line to copy: {text}"
+    );
+    assert!(text.ends_with(&mail.text_body), "{text}");
+    let leftovers: Vec<_> = std::fs::read_dir(&settings.outbox_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
 #[test]
 fn an_unusable_outbox_folder_fails_at_start() {
     let dir = tempfile::tempdir().unwrap();
@@ -76,4 +111,8 @@ fn a_bad_from_address_fails_at_start() {
     let err =
         transport_from_settings(&MailSettings::new("authgate at example dot com")).unwrap_err();
     assert!(err.to_string().contains("From address"), "{err}");
+    assert!(
+        matches!(err, authgate_mail::MailError::Sender(_)),
+        "{err:?}"
+    );
 }

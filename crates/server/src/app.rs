@@ -224,13 +224,26 @@ fn mail_parts(
             .map(|u| SecretString::from(u.expose().to_owned())),
         smtp_username: config.smtp_username.clone(),
         smtp_password: config.smtp_password.clone(),
+        smtp_ca_file: config.smtp_ca_file.clone(),
         outbox_dir: config.mail_outbox.clone(),
         ..MailSettings::new(from)
     };
     let transport =
-        transport_from_settings(&settings).map_err(|e| problem("AUTHGATE_SMTP_URL", e))?;
+        transport_from_settings(&settings).map_err(|e| problem(mail_variable(&e), e))?;
     tracing::info!(transport = %transport.describe(), "mail delivery");
     Ok((service.with_mail_renderer(Arc::new(renderer)), transport))
+}
+
+/// The setting a start-up mail error is about, named as its environment variable.
+fn mail_variable(error: &authgate_mail::MailError) -> &'static str {
+    use authgate_mail::MailError;
+    match error {
+        MailError::Sender(_) => "AUTHGATE_MAIL_FROM",
+        MailError::CaFile(_) => "AUTHGATE_SMTP_CA_FILE",
+        MailError::Outbox(_) => "AUTHGATE_MAIL_OUTBOX",
+        MailError::Template(_) => "AUTHGATE_TEMPLATES_DIR",
+        _ => "AUTHGATE_SMTP_URL",
+    }
 }
 
 /// `GET /metrics` on a listener of its own.

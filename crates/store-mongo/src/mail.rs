@@ -44,7 +44,15 @@ fn claimed(d: &Document) -> StoreResult<(DateTime<Utc>, QueuedMail)> {
         html_body: string(d, "html_body")?,
     };
     let attempts = u32::try_from(int(d, "attempts")?).unwrap_or(u32::MAX);
-    Ok((time(d, "created_at")?, QueuedMail { mail, attempts }))
+    let queued_at = time(d, "created_at")?;
+    Ok((
+        queued_at,
+        QueuedMail {
+            mail,
+            attempts,
+            queued_at,
+        },
+    ))
 }
 
 #[async_trait]
@@ -115,6 +123,15 @@ impl MailQueue for MongoStore {
                 doc! { "_id": id },
                 doc! { "$set": { "last_error": error, "next_attempt_at": date(retry_at) } },
             )
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(mail_id = %id))]
+    async fn discard_mail(&self, id: &str) -> StoreResult<()> {
+        self.collection(MAIL_QUEUE)
+            .delete_one(doc! { "_id": id })
             .await
             .map_err(db_err)?;
         Ok(())

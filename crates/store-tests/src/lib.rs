@@ -146,6 +146,7 @@ macro_rules! sequential_contract_tests {
             claim_due_mail_respects_the_limit_and_skips_mail_not_yet_due,
             mark_mail_sent_removes_the_mail_from_the_queue,
             mark_mail_failed_reschedules_the_mail,
+            discard_mail_removes_a_mail_the_worker_gave_up_on,
             // signing keys
             signing_keys_are_listed_oldest_first,
             inserting_a_signing_key_with_a_taken_kid_is_a_conflict,

@@ -1,5 +1,7 @@
 //! Test helpers (feature `testing`): a real SMTP server (Python `aiosmtpd`) as a child
-//! process storing mail in a Maildir, and a reader for what it received.
+//! process storing mail in a Maildir, and a reader for what it received. The server speaks
+//! plain SMTP by default; [`SmtpTestOptions`] turn on STARTTLS or implicit TLS (with a CA and
+//! certificate generated for the test, see [`SmtpTestServer::ca_file`]) and required AUTH.
 //!
 //! The Python interpreter is `AUTHGATE_TEST_PYTHON` if set, else the workspace's
 //! `target/test-venv/bin/python`, else `python3`, whichever can import `aiosmtpd`. Set it up
@@ -27,21 +29,45 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
+mod certificates;
 mod parsed_mail;
 
 pub use parsed_mail::ParsedMail;
 
-/// Runs `python -m aiosmtpd`, but exits as soon as stdin closes: the test process holds the
-/// other end of that pipe, so the server cannot outlive it, even after a crash or `kill -9`.
-const LAUNCHER: &str = r#"
-import os, runpy, sys, threading
-def watch():
-    sys.stdin.buffer.read()
-    os._exit(0)
-threading.Thread(target=watch, daemon=True).start()
-sys.argv = ["aiosmtpd", "-n", "-l", sys.argv[1], "-c", "aiosmtpd.handlers.Mailbox", sys.argv[2]]
-runpy.run_module("aiosmtpd", run_name="__main__", alter_sys=True)
-"#;
+use crate::SmtpSecurity;
+use certificates::TestCertificates;
+
+/// The server script: aiosmtpd with optional TLS and AUTH, exiting when its stdin closes.
+const LAUNCHER: &str = include_str!("smtp_server.py");
+
+/// How a [`SmtpTestServer`] protects its port and whom it lets send.
+#[derive(Debug, Clone)]
+pub struct SmtpTestOptions {
+    /// Plain SMTP, STARTTLS (required before MAIL and AUTH), or implicit TLS.
+    pub security: SmtpSecurity,
+    /// With a user name and password, AUTH is required and accepts only this pair.
+    pub credentials: Option<(String, String)>,
+}
+
+impl Default for SmtpTestOptions {
+    /// Plain SMTP without AUTH.
+    fn default() -> Self {
+        SmtpTestOptions {
+            security: SmtpSecurity::None,
+            credentials: None,
+        }
+    }
+}
+
+impl SmtpTestOptions {
+    /// TLS of kind `security` and AUTH with `user` and `password`.
+    pub fn tls_with_auth(security: SmtpSecurity, user: &str, password: &str) -> Self {
+        SmtpTestOptions {
+            security,
+            credentials: Some((user.to_owned(), password.to_owned())),
+        }
+    }
+}
 
 /// A Python interpreter that can run `aiosmtpd`, if there is one (looked up once).
 pub fn smtp_python() -> Option<PathBuf> {
@@ -86,6 +112,8 @@ pub fn unused_port() -> u16 {
 pub struct SmtpTestServer {
     python: PathBuf,
     port: u16,
+    options: SmtpTestOptions,
+    certificates: Option<TestCertificates>,
     maildir: tempfile::TempDir,
     child: Option<Child>,
     taken: Mutex<HashSet<PathBuf>>,
@@ -95,6 +123,7 @@ impl std::fmt::Debug for SmtpTestServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SmtpTestServer")
             .field("port", &self.port)
+            .field("security", &self.options.security)
             .field("maildir", &self.maildir.path())
             .field("running", &self.child.is_some())
             .finish()
@@ -106,6 +135,12 @@ impl SmtpTestServer {
     /// a `NOT RUN` line on stderr, when aiosmtpd is unavailable; a panic instead if
     /// `AUTHGATE_TEST_REQUIRE_ALL` is set.
     pub fn new() -> Option<SmtpTestServer> {
+        SmtpTestServer::with_options(SmtpTestOptions::default())
+    }
+
+    /// Like [`new`](Self::new), set up as `options` say; a TLS server gets a fresh CA and a
+    /// certificate for `127.0.0.1` and `localhost` signed by it.
+    pub fn with_options(options: SmtpTestOptions) -> Option<SmtpTestServer> {
         let Some(python) = smtp_python() else {
             if std::env::var_os("AUTHGATE_TEST_REQUIRE_ALL").is_some() {
                 panic!(
@@ -128,9 +163,13 @@ impl SmtpTestServer {
             .prefix("authgate-smtp-")
             .tempdir()
             .expect("cannot create a temporary Maildir");
+        let certificates = (options.security != SmtpSecurity::None)
+            .then(|| TestCertificates::write_to(maildir.path()));
         Some(SmtpTestServer {
             python,
             port: unused_port(),
+            options,
+            certificates,
             maildir,
             child: None,
             taken: Mutex::new(HashSet::new()),
@@ -139,7 +178,12 @@ impl SmtpTestServer {
 
     /// [`new`](Self::new) and [`start`](Self::start): a running server, or `None` (see `new`).
     pub async fn launch() -> Option<SmtpTestServer> {
-        let mut server = SmtpTestServer::new()?;
+        SmtpTestServer::launch_with(SmtpTestOptions::default()).await
+    }
+
+    /// [`with_options`](Self::with_options) and [`start`](Self::start).
+    pub async fn launch_with(options: SmtpTestOptions) -> Option<SmtpTestServer> {
+        let mut server = SmtpTestServer::with_options(options)?;
         server.start().await;
         Some(server)
     }
@@ -149,9 +193,20 @@ impl SmtpTestServer {
         self.port
     }
 
-    /// `smtp://127.0.0.1:<port>`, for the transport under test.
+    /// `smtp://127.0.0.1:<port>` (or `smtp+starttls://`, `smtps://` as the server speaks),
+    /// without credentials, for the transport under test.
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        format!(
+            "{}://127.0.0.1:{}",
+            self.options.security.scheme(),
+            self.port
+        )
+    }
+
+    /// The PEM file of the CA that signed a TLS server's certificate (what
+    /// `AUTHGATE_SMTP_CA_FILE` must name to trust it); `None` for plain SMTP.
+    pub fn ca_file(&self) -> Option<PathBuf> {
+        self.certificates.as_ref().map(|c| c.ca.clone())
     }
 
     /// The Maildir received mail is written to.
@@ -172,9 +227,27 @@ impl SmtpTestServer {
                 Stdio::inherit()
             }
         };
-        let child = Command::new(&self.python)
-            .args(["-c", LAUNCHER, &format!("127.0.0.1:{}", self.port)])
+        let mode = match self.options.security {
+            SmtpSecurity::None => "none",
+            SmtpSecurity::StartTls => "starttls",
+            SmtpSecurity::ImplicitTls => "smtps",
+        };
+        let mut command = Command::new(&self.python);
+        command
+            .args(["-c", LAUNCHER, "127.0.0.1", &self.port.to_string()])
             .arg(self.maildir())
+            .arg(mode);
+        if let Some(certificates) = &self.certificates {
+            command
+                .env("SMTP_TEST_CERT", &certificates.chain)
+                .env("SMTP_TEST_KEY", &certificates.key);
+        }
+        if let Some((user, password)) = &self.options.credentials {
+            command
+                .env("SMTP_TEST_USER", user)
+                .env("SMTP_TEST_PASSWORD", password);
+        }
+        let child = command
             .stdin(Stdio::piped())
             .stdout(output())
             .stderr(output())

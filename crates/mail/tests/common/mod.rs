@@ -22,7 +22,8 @@ use tokio::task::JoinHandle;
 /// The From address used by the tests.
 pub const FROM: &str = "authgate <no-reply@example.com>";
 
-/// A worker configuration with short delays: retries after 200 ms, 400 ms, ... up to 1 s.
+/// A worker configuration with short delays: retries after 200 ms, 400 ms, ... up to 1 s,
+/// and (unless a test says otherwise) no giving up.
 pub fn fast_config() -> WorkerConfig {
     WorkerConfig {
         poll_interval: Duration::from_millis(100),
@@ -31,6 +32,8 @@ pub fn fast_config() -> WorkerConfig {
         send_timeout: Duration::from_secs(10),
         retry_base: Duration::from_millis(200),
         retry_max: Duration::from_secs(1),
+        give_up_after: Duration::from_secs(24 * 3600),
+        permanent_attempts: u32::MAX,
     }
 }
 
@@ -82,10 +85,27 @@ pub async fn enqueue(store: &Arc<dyn Store>, notify: &Notify, mail: &OutgoingMai
 
 /// An SMTP transport to `url` (as the server would build it from `AUTHGATE_SMTP_URL`).
 pub fn smtp_transport(url: &str) -> Arc<dyn MailTransport> {
+    transport_from_settings(&smtp_settings(url)).expect("smtp transport")
+}
+
+/// Settings for SMTP to `url`, with a 5 s timeout; a test adds CA file or credentials.
+pub fn smtp_settings(url: &str) -> MailSettings {
     let mut settings = MailSettings::new(FROM);
     settings.smtp_url = Some(url.to_owned().into());
     settings.smtp_timeout = Duration::from_secs(5);
-    transport_from_settings(&settings).expect("smtp transport")
+    settings
+}
+
+/// Polls until `store`'s queue holds no mail; panics after 20 s.
+pub async fn wait_for_empty_queue(store: &Arc<dyn Store>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while store.mail_queue_depth().await.expect("queue depth") > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the queue is not empty after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// A worker running in the background until [`RunningWorker::shutdown`].

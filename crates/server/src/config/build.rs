@@ -96,9 +96,12 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         smtp_password: r.opt("smtp_password", |s| {
             plain_text(s).map(|s| secrecy::SecretString::from(s.to_owned()))
         }),
-        mail_outbox: r.get("mail_outbox", "mail-outbox".into(), |s| {
-            plain_text(s).map(Into::into)
-        }),
+        smtp_ca_file: r.opt("smtp_ca_file", |s| plain_text(s).map(Into::into)),
+        mail_outbox: r.get(
+            "mail_outbox",
+            authgate_mail::DEFAULT_OUTBOX_DIR.into(),
+            |s| plain_text(s).map(Into::into),
+        ),
         templates_dir: r.opt("templates_dir", |s| plain_text(s).map(Into::into)),
         access_token_ttl: r.get("access_token_ttl", mins(15), v::duration),
         refresh_token_ttl: r.get("refresh_token_ttl", hours(24 * 30), v::duration),

@@ -91,6 +91,8 @@ pub struct Config {
     pub smtp_username: Option<String>,
     /// SMTP password, overriding one in the URL.
     pub smtp_password: Option<secrecy::SecretString>,
+    /// PEM file of extra CA certificates trusted for the SMTP server (`AUTHGATE_SMTP_CA_FILE`).
+    pub smtp_ca_file: Option<std::path::PathBuf>,
     /// Folder of the `.eml` outbox used when no SMTP URL is set.
     pub mail_outbox: std::path::PathBuf,
     /// Folder whose files override the built-in mail templates.

@@ -79,6 +79,11 @@ pub const SETTINGS: &[Setting] = &[
         secret: true,
     },
     s(
+        "smtp_ca_file",
+        "(none: public CAs only)",
+        "PEM file of CA certificates also trusted for the SMTP server",
+    ),
+    s(
         "mail_outbox",
         "./mail-outbox",
         "folder for .eml files when no SMTP URL is set",

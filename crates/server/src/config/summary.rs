@@ -67,6 +67,12 @@ pub(super) fn summary(c: &Config) -> String {
             "smtp_password",
             opt(c.smtp_password.as_ref().map(|_| REDACTED)),
         ),
+        (
+            "smtp_ca_file",
+            c.smtp_ca_file
+                .as_ref()
+                .map_or_else(|| "(none)".to_owned(), |p| p.display().to_string()),
+        ),
         ("mail_outbox", c.mail_outbox.display().to_string()),
         (
             "templates_dir",

@@ -40,6 +40,8 @@ fn the_defaults_match_the_contract() {
     assert_eq!(c.database_max_connections, 8);
     assert_eq!(c.sqlite_synchronous, SqliteSynchronous::Normal);
     assert!(c.smtp_url.is_none() && c.mail_from.is_none() && c.jwt_secret.is_none());
+    assert_eq!(c.mail_outbox, std::path::Path::new("./mail-outbox"));
+    assert!(c.smtp_ca_file.is_none());
     assert_eq!(c.access_token_ttl, Duration::from_secs(15 * 60));
     assert_eq!(c.refresh_token_ttl, Duration::from_secs(30 * 86400));
     assert_eq!(c.refresh_grace, Duration::from_secs(10));
@@ -201,4 +203,15 @@ fn a_bad_rate_or_a_block_threshold_over_100_names_the_variable() {
             .any(|m| m.starts_with("AUTHGATE_LOGIN_MAX_FAILURES")),
         "{p:?}"
     );
+}
+
+#[test]
+fn the_smtp_ca_file_is_read_from_its_variable_and_a_control_character_is_refused() {
+    let c = load(&[("AUTHGATE_SMTP_CA_FILE", "/etc/authgate/relay-ca.pem")]).unwrap();
+    assert_eq!(
+        c.smtp_ca_file.as_deref(),
+        Some(std::path::Path::new("/etc/authgate/relay-ca.pem"))
+    );
+    let p = problems(&[("AUTHGATE_SMTP_CA_FILE", "ca\u{7}.pem")]);
+    assert!(p[0].starts_with("AUTHGATE_SMTP_CA_FILE: "), "{p:?}");
 }

@@ -59,6 +59,7 @@ impl From<ClaimedRow> for QueuedMail {
                 html_body: r.html_body,
             },
             attempts: u32::try_from(r.attempts).unwrap_or(0),
+            queued_at: r.created_at,
         }
     }
 }
@@ -134,6 +135,16 @@ impl MailQueue for PostgresStore {
         .execute(&self.pool)
         .await
         .map_err(db_err)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(mail_id = %id))]
+    async fn discard_mail(&self, id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM mail_queue WHERE id = $1 AND sent_at IS NULL")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 

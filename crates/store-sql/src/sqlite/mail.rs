@@ -9,7 +9,7 @@ use authgate_core::store::{MailQueue, OutgoingMail, QueuedMail, StoreResult};
 use chrono::{DateTime, Utc};
 use sqlx::{Sqlite, Transaction};
 
-use super::time::to_ms;
+use super::time::{from_ms, to_ms};
 use super::SqliteStore;
 use crate::error::db_err;
 
@@ -59,6 +59,23 @@ struct ClaimedRow {
     attempts: i64,
 }
 
+impl ClaimedRow {
+    /// The claimed mail, with its queue time decoded.
+    fn into_queued(self) -> StoreResult<QueuedMail> {
+        Ok(QueuedMail {
+            queued_at: from_ms(self.created_at)?,
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+            mail: OutgoingMail {
+                id: self.id,
+                to: self.recipient,
+                subject: self.subject,
+                text_body: self.text_body,
+                html_body: self.html_body,
+            },
+        })
+    }
+}
+
 #[async_trait]
 impl MailQueue for SqliteStore {
     #[tracing::instrument(skip_all, fields(mail_id = %mail.id))]
@@ -91,19 +108,7 @@ impl MailQueue for SqliteStore {
         .await
         .map_err(db_err)?;
         rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        Ok(rows
-            .into_iter()
-            .map(|r| QueuedMail {
-                mail: OutgoingMail {
-                    id: r.id,
-                    to: r.recipient,
-                    subject: r.subject,
-                    text_body: r.text_body,
-                    html_body: r.html_body,
-                },
-                attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
-            })
-            .collect())
+        rows.into_iter().map(ClaimedRow::into_queued).collect()
     }
 
     #[tracing::instrument(skip_all, fields(mail_id = %id))]
@@ -130,6 +135,16 @@ impl MailQueue for SqliteStore {
         sqlx::query("UPDATE mail_queue SET last_error = ?, next_attempt_at = ? WHERE id = ? AND sent_at IS NULL")
             .bind(error)
             .bind(to_ms(retry_at))
+            .bind(id)
+            .execute(self.writer())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(mail_id = %id))]
+    async fn discard_mail(&self, id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM mail_queue WHERE id = ? AND sent_at IS NULL")
             .bind(id)
             .execute(self.writer())
             .await

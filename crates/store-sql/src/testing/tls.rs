@@ -9,7 +9,7 @@ use std::os::unix::fs::{chown, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     PKCS_ECDSA_P256_SHA256,
 };
 
@@ -50,7 +50,8 @@ fn make_certificates() -> Result<(String, String, String), rcgen::Error> {
     server_params
         .distinguished_name
         .push(DnType::CommonName, "authgate test server");
-    let server = server_params.signed_by(&server_key, &ca, &ca_key)?;
+    let issuer = Issuer::new(ca_params, ca_key);
+    let server = server_params.signed_by(&server_key, &issuer)?;
     Ok((ca.pem(), server.pem(), server_key.serialize_pem()))
 }
 

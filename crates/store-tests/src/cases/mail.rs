@@ -155,3 +155,32 @@ pub async fn mark_mail_failed_reschedules_the_mail(store: Arc<dyn Store>) {
     assert_eq!(retried.len(), 1);
     assert_eq!((retried[0].mail.clone(), retried[0].attempts), (mail, 2));
 }
+
+/// A discarded mail is gone: never claimed again, not counted, and its queue time was known.
+pub async fn discard_mail_removes_a_mail_the_worker_gave_up_on(store: Arc<dyn Store>) {
+    let t = now();
+    let mail = mail_to("a@example.com");
+    store.enqueue_mail(&mail, t).await.unwrap();
+    store
+        .enqueue_mail(&mail_to("b@example.com"), t)
+        .await
+        .unwrap();
+    let claimed = store
+        .claim_due_mail(t, t + Duration::minutes(1), 10)
+        .await
+        .unwrap();
+    let queued_at = claimed.iter().map(|q| q.queued_at).collect::<Vec<_>>();
+    assert_eq!(queued_at, [t, t], "claims report when the mail was queued");
+
+    store.discard_mail(&mail.id).await.unwrap();
+    store.discard_mail("no-such-mail").await.unwrap();
+
+    assert_eq!(store.mail_queue_depth().await.unwrap(), 1);
+    let later = t + Duration::hours(1);
+    let again = store
+        .claim_due_mail(later, later + Duration::minutes(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_ne!(again[0].mail.id, mail.id);
+}
