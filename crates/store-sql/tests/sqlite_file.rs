@@ -13,7 +13,9 @@ async fn the_database_file_is_in_wal_mode_with_a_wal_file_beside_it() {
     let store = SqliteStore::connect(&url).await.expect("opening the file");
     store.migrate().await.expect("migrating");
 
-    let mut other = SqliteConnection::connect(&url).await.expect("a second connection");
+    let mut other = SqliteConnection::connect(&url)
+        .await
+        .expect("a second connection");
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
         .fetch_one(&mut other)
         .await
