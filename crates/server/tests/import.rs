@@ -39,8 +39,16 @@ fn config(db_url: &str) -> Config {
     let env = HashMap::from([
         ("AUTHGATE_BIND".to_owned(), "127.0.0.1:0".to_owned()),
         ("AUTHGATE_DATABASE_URL".to_owned(), db_url.to_owned()),
+        // Never the default ./mail-outbox, which would land in the source tree.
+        ("AUTHGATE_MAIL_OUTBOX".to_owned(), outbox()),
     ]);
     Config::from_sources(None, &env).expect("a valid test configuration")
+}
+
+/// A mail outbox outside the source tree (these tests send no mail; the server makes it).
+fn outbox() -> String {
+    let dir = std::env::temp_dir().join("authgate-import-tests-outbox");
+    dir.display().to_string()
 }
 
 /// The store at `db_url`, opened as the server opens it, migrated (harmless when it is).

@@ -52,10 +52,13 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
             }
             StoreError::Backend(db.to_string())
         }
+        // `Protocol`: what a connection cut during its handshake looks like (e.g. an empty
+        // answer to the TLS request `sslmode=prefer` sends first); a new connection may work.
         e @ (sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
         | sqlx::Error::WorkerCrashed) => StoreError::Unavailable(e.to_string()),
         other => StoreError::Backend(other.to_string()),
     }

@@ -54,7 +54,7 @@ async fn register(
         (status = 200, description = "Logged in; also sets the refreshToken cookie", body = AuthResponse),
         (status = 400, description = "Validation failed", body = ErrorBody),
         (status = 401, description = "invalid_credentials: unknown account or wrong password (indistinguishable)", body = ErrorBody),
-        (status = 403, description = "Account disabled, or email not verified when required", body = ErrorBody)))]
+        (status = 403, description = "account_disabled, or email_not_verified when verification is required (a fresh verification mail is queued)", body = ErrorBody)))]
 async fn login(
     State(app): State<AppState>,
     Client(client): Client,

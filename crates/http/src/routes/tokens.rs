@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses(
         (status = 200, description = "New tokens; the cookie is rotated too", body = TokenResponse),
         (status = 401, description = "invalid_refresh_token or refresh_token_reused", body = ErrorBody),
-        (status = 403, description = "csrf_rejected: cookie sent from a foreign origin", body = ErrorBody)))]
+        (status = 403, description = "csrf_rejected: cookie sent from a foreign origin; email_not_verified while AUTHGATE_REQUIRE_VERIFIED_EMAIL holds", body = ErrorBody)))]
 async fn refresh(
     State(app): State<AppState>,
     Client(client): Client,
