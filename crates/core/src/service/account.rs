@@ -126,13 +126,7 @@ impl AuthService {
             new_password.ok_or_else(|| AuthError::field("newPassword", "is required"))?;
         self.check_policy("newPassword", &new_password, None)?;
         let record = self.reset_token_owner(&token).await?;
-        let local = record
-            .user
-            .email
-            .as_deref()
-            .and_then(|e| Email::parse(e).ok())
-            .map(|e| e.local_part());
-        self.check_policy("newPassword", &new_password, local.as_deref())?;
+        self.check_new_password(&new_password, &record.user)?;
         let password_hash = self.inner.hasher.hash(&new_password).await?;
         if !self
             .replace_password(&record, password_hash, Some(token.hash()))
@@ -195,13 +189,7 @@ impl AuthService {
         let record = record.ok_or(AuthError::Unauthenticated(
             "Session has been revoked or has expired",
         ))?;
-        let local = record
-            .user
-            .email
-            .as_deref()
-            .and_then(|e| Email::parse(e).ok())
-            .map(|e| e.local_part());
-        self.check_policy("newPassword", &new_password, local.as_deref())?;
+        self.check_new_password(&new_password, &record.user)?;
         if current.expose_secret().len() > crate::policy::MAX_PASSWORD_BYTES
             || !self
                 .inner
@@ -325,6 +313,17 @@ impl AuthService {
             expires_in_minutes,
             public_url: self.inner.config.public_url.clone(),
         }
+    }
+
+    /// The policy check of `newPassword` for `user`, whose email's local part it may not
+    /// contain.
+    fn check_new_password(&self, password: &SecretString, user: &User) -> Result<(), AuthError> {
+        let local = user
+            .email
+            .as_deref()
+            .and_then(|e| Email::parse(e).ok())
+            .map(|e| e.local_part());
+        self.check_policy("newPassword", password, local.as_deref())
     }
 
     fn check_policy(

@@ -191,9 +191,20 @@ impl TestApp {
     /// A one-time token of `purpose` for the account of `email`, made through the store as
     /// the mail would carry it (tests that are not about the mail itself).
     pub async fn issue_token(&self, email: &str, purpose: TokenPurpose) -> String {
+        self.issue_token_sent_to(email, email, purpose).await
+    }
+
+    /// A live one-time token of `purpose` for the account of `account_email`, as if mailed
+    /// to `sent_to` (an address the account may no longer have).
+    pub async fn issue_token_sent_to(
+        &self,
+        account_email: &str,
+        sent_to: &str,
+        purpose: TokenPurpose,
+    ) -> String {
         let store = self.service.store();
         let user = store
-            .find_user_by_email(&email.to_lowercase())
+            .find_user_by_email(&account_email.to_lowercase())
             .await
             .unwrap()
             .expect("a registered email");
@@ -203,13 +214,13 @@ impl TestApp {
             hash: token.hash(),
             user_id: user.user.id.clone(),
             purpose,
-            email: email.to_lowercase(),
+            email: sent_to.to_lowercase(),
             created_at: now,
             expires_at: now + chrono::Duration::hours(1),
         };
         let mail = OutgoingMail {
             id: format!("test-{}", OpaqueToken::generate().expose()),
-            to: email.into(),
+            to: sent_to.into(),
             subject: "t".into(),
             text_body: "t".into(),
             html_body: "t".into(),

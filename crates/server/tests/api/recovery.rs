@@ -2,9 +2,8 @@
 //! answers and what they change, with tokens made through the store where a test is not
 //! about the mail itself (`mail_flows` and `mail_links` read real mail over SMTP).
 
-use authgate_core::secret::OpaqueToken;
 use authgate_core::service::RegisterRequest;
-use authgate_core::store::{NewOneTimeToken, OutgoingMail, TokenPurpose};
+use authgate_core::store::TokenPurpose;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -389,34 +388,8 @@ async fn two_parallel_uses_of_one_reset_link_give_exactly_one_200() {
 
 /// Stores a live reset token for `user_email`'s account that was mailed to `sent_to`.
 async fn reset_token_sent_to(app: &TestApp, user_email: &str, sent_to: &str) -> String {
-    let store = app.service.store();
-    let user = store
-        .find_user_by_email(&user_email.to_lowercase())
+    app.issue_token_sent_to(user_email, sent_to, TokenPurpose::ResetPassword)
         .await
-        .unwrap()
-        .expect("a registered email");
-    let token = OpaqueToken::generate();
-    let now = chrono::Utc::now();
-    let record = NewOneTimeToken {
-        hash: token.hash(),
-        user_id: user.user.id,
-        purpose: TokenPurpose::ResetPassword,
-        email: sent_to.to_lowercase(),
-        created_at: now,
-        expires_at: now + chrono::Duration::hours(1),
-    };
-    let mail = OutgoingMail {
-        id: format!("test-{}", OpaqueToken::generate().expose()),
-        to: sent_to.into(),
-        subject: "Reset your password".into(),
-        text_body: "t".into(),
-        html_body: "t".into(),
-    };
-    store
-        .create_one_time_token(&record, &mail, true)
-        .await
-        .unwrap();
-    token.expose().to_owned()
 }
 
 #[tokio::test]
