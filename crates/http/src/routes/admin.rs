@@ -1,6 +1,7 @@
 //! Administration of accounts (role `admin` only): disabling and enabling them.
 
-use authgate_core::domain::UserId;
+use authgate_core::domain::{ClientInfo, UserId};
+use authgate_core::tokens::Principal;
 use axum::extract::{Path, State};
 use axum::Json;
 use utoipa_axum::router::OpenApiRouter;
@@ -33,11 +34,7 @@ async fn disable_user(
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<Json<MeResponse>, ApiError> {
-    let user = app
-        .service
-        .set_account_disabled(&who, &UserId(id), true, &client)
-        .await?;
-    Ok(Json(MeResponse { user: user.into() }))
+    set_disabled(&app, &who, &client, id, true).await
 }
 
 /// Enable a disabled account again; its owner can log in.
@@ -53,9 +50,20 @@ async fn enable_user(
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<Json<MeResponse>, ApiError> {
+    set_disabled(&app, &who, &client, id, false).await
+}
+
+/// The body both routes share: one service call, the account as `/me` shows it.
+async fn set_disabled(
+    app: &AppState,
+    who: &Principal,
+    client: &ClientInfo,
+    id: String,
+    disabled: bool,
+) -> Result<Json<MeResponse>, ApiError> {
     let user = app
         .service
-        .set_account_disabled(&who, &UserId(id), false, &client)
+        .set_account_disabled(who, &UserId(id), disabled, client)
         .await?;
     Ok(Json(MeResponse { user: user.into() }))
 }

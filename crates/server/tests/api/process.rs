@@ -119,6 +119,17 @@ impl Server {
         assert_eq!(rc, 0, "kill({pid}, {signal}) failed");
     }
 
+    /// Waits (up to 30 s) for the process to exit on its own, and fails unless with status 0.
+    async fn assert_exits_with_0(&mut self) {
+        let status = self.exit_status(Duration::from_secs(30)).await;
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "exit: {status}; stderr: {}",
+            self.stderr()
+        );
+    }
+
     /// Waits for the process to exit on its own; kills it and fails after `limit`.
     async fn exit_status(&mut self, limit: Duration) -> ExitStatus {
         wait_for(&mut self.child, limit, &self.log).await
@@ -230,13 +241,7 @@ async fn sigterm_lets_an_in_flight_login_finish_and_exits_with_0() {
         answered > signalled,
         "the login finished before the signal; make it slower"
     );
-    let status = server.exit_status(Duration::from_secs(30)).await;
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "exit: {status}; stderr: {}",
-        server.stderr()
-    );
+    server.assert_exits_with_0().await;
 }
 
 #[tokio::test]
@@ -246,13 +251,7 @@ async fn sigint_stops_an_idle_server_with_exit_status_0() {
 
     server.signal(libc::SIGINT);
 
-    let status = server.exit_status(Duration::from_secs(30)).await;
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "exit: {status}; stderr: {}",
-        server.stderr()
-    );
+    server.assert_exits_with_0().await;
 }
 
 #[tokio::test]

@@ -211,15 +211,10 @@ impl SessionStore for PostgresStore {
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
     async fn revoke_all_sessions(&self, user_id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "UPDATE sessions SET revoked_at = $1 \
-             WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $1",
-        )
-        .bind(now)
-        .bind(&user_id.0)
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let done = revoke_all_sessions_query(user_id, now)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(done.rows_affected())
     }
 
@@ -233,4 +228,18 @@ impl SessionStore for PostgresStore {
             .map_err(db_err)?;
         Ok(done.rows_affected())
     }
+}
+
+/// The revocation of every live session of `user_id` at `now`: run on its own, or in a
+/// transaction with other writes.
+pub(super) fn revoke_all_sessions_query(
+    user_id: &UserId,
+    now: DateTime<Utc>,
+) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 \
+         WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(&user_id.0)
 }

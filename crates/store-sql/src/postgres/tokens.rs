@@ -118,16 +118,26 @@ impl OneTimeTokenStore for PostgresStore {
         purpose: TokenPurpose,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "UPDATE one_time_tokens SET used_at = $1 \
-             WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(&user_id.0)
-        .bind(purpose.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let done = invalidate_one_time_tokens_query(user_id, purpose, now)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(done.rows_affected())
     }
+}
+
+/// Marks every unused `purpose` token of `user_id` used at `now`: run on its own, or in a
+/// transaction with other writes.
+pub(super) fn invalidate_one_time_tokens_query(
+    user_id: &UserId,
+    purpose: TokenPurpose,
+    now: DateTime<Utc>,
+) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(
+        "UPDATE one_time_tokens SET used_at = $1 \
+         WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(&user_id.0)
+    .bind(purpose.as_str())
 }

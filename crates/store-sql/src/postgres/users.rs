@@ -10,6 +10,8 @@ use sqlx::query::Query;
 use sqlx::{Postgres, Transaction};
 
 use super::mail::insert_mail_query;
+use super::sessions::revoke_all_sessions_query;
+use super::tokens::invalidate_one_time_tokens_query;
 use super::PostgresStore;
 use crate::error::db_err;
 
@@ -189,25 +191,14 @@ impl UserStore for PostgresStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = $1 \
-             WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $1",
-        )
-        .bind(change.at)
-        .bind(&change.user_id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        sqlx::query(
-            "UPDATE one_time_tokens SET used_at = $1 \
-             WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
-        )
-        .bind(change.at)
-        .bind(&change.user_id.0)
-        .bind(TokenPurpose::ResetPassword.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        revoke_all_sessions_query(&change.user_id, change.at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        invalidate_one_time_tokens_query(&change.user_id, TokenPurpose::ResetPassword, change.at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         if let Some(notice) = &change.notice {
             insert_mail_query(notice, change.at)
                 .execute(&mut *tx)

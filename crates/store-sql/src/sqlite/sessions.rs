@@ -223,14 +223,10 @@ impl SessionStore for SqliteStore {
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
     async fn revoke_all_sessions(&self, user_id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "UPDATE sessions SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL AND expires_at > ?1",
-        )
-        .bind(to_ms(now))
-        .bind(&user_id.0)
-        .execute(self.writer())
-        .await
-        .map_err(db_err)?;
+        let done = revoke_all_sessions_query(user_id, to_ms(now))
+            .execute(self.writer())
+            .await
+            .map_err(db_err)?;
         Ok(done.rows_affected())
     }
 
@@ -244,4 +240,17 @@ impl SessionStore for SqliteStore {
             .map_err(db_err)?;
         Ok(done.rows_affected())
     }
+}
+
+/// The revocation of every live session of `user_id` at `now` (ms): run on its own, or in a
+/// transaction with other writes.
+pub(super) fn revoke_all_sessions_query(
+    user_id: &UserId,
+    now: i64,
+) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
+    sqlx::query(
+        "UPDATE sessions SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL AND expires_at > ?1",
+    )
+    .bind(now)
+    .bind(&user_id.0)
 }

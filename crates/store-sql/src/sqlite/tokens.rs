@@ -109,14 +109,25 @@ impl OneTimeTokenStore for SqliteStore {
         purpose: TokenPurpose,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        let done =
-            sqlx::query("UPDATE one_time_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL")
-                .bind(to_ms(now))
-                .bind(&user_id.0)
-                .bind(purpose.as_str())
-                .execute(self.writer())
-                .await
-                .map_err(db_err)?;
+        let done = invalidate_one_time_tokens_query(user_id, purpose, to_ms(now))
+            .execute(self.writer())
+            .await
+            .map_err(db_err)?;
         Ok(done.rows_affected())
     }
+}
+
+/// Marks every unused `purpose` token of `user_id` used at `now` (ms): run on its own, or in
+/// a transaction with other writes.
+pub(super) fn invalidate_one_time_tokens_query(
+    user_id: &UserId,
+    purpose: TokenPurpose,
+    now: i64,
+) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
+    sqlx::query(
+        "UPDATE one_time_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(&user_id.0)
+    .bind(purpose.as_str())
 }

@@ -10,7 +10,9 @@ use sqlx::sqlite::SqliteArguments;
 use sqlx::{Sqlite, Transaction};
 
 use super::mail::insert_mail;
+use super::sessions::revoke_all_sessions_query;
 use super::time::{from_ms, opt_from_ms, opt_to_ms, to_ms};
+use super::tokens::invalidate_one_time_tokens_query;
 use super::SqliteStore;
 use crate::error::db_err;
 
@@ -195,23 +197,14 @@ impl UserStore for SqliteStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL AND expires_at > ?1",
-        )
-        .bind(at)
-        .bind(&change.user_id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        sqlx::query(
-            "UPDATE one_time_tokens SET used_at = ?1 WHERE user_id = ?2 AND purpose = ?3 AND used_at IS NULL",
-        )
-        .bind(at)
-        .bind(&change.user_id.0)
-        .bind(TokenPurpose::ResetPassword.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        revoke_all_sessions_query(&change.user_id, at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        invalidate_one_time_tokens_query(&change.user_id, TokenPurpose::ResetPassword, at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         if let Some(notice) = &change.notice {
             insert_mail(&mut tx, notice, at).await?;
         }
