@@ -24,7 +24,7 @@ async fn refused(app: &TestApp, access: &str) -> bool {
 }
 
 fn session_of(access: &str) -> SessionId {
-    SessionId(jwt_part(access, 1)["sid"].as_str().unwrap().to_owned())
+    SessionId::from_string(jwt_part(access, 1)["sid"].as_str().unwrap().to_owned())
 }
 
 #[tokio::test]
@@ -62,7 +62,7 @@ async fn a_cached_session_revoked_from_another_device_is_refused_at_once() {
     let phone = app.login_as(&user).await;
     warm(&app, &phone.access).await;
     let sid = session_of(&phone.access);
-    let res = app.delete_session(&user.access, &sid.0).await;
+    let res = app.delete_session(&user.access, sid.as_str()).await;
     assert!(res.status().is_success(), "{}", res.status());
     assert!(refused(&app, &phone.access).await);
     assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
@@ -104,7 +104,7 @@ async fn revoke_behind_the_nodes_back(app: &TestApp, user: &TestUser) {
         .service
         .store()
         .revoke_session(
-            &UserId(user.id.clone()),
+            &UserId::from_string(user.id.clone()),
             &session_of(&user.access),
             chrono::Utc::now(),
         )

@@ -31,7 +31,7 @@ impl OneTimeTokenStore for SqliteStore {
                 "UPDATE one_time_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL",
             )
             .bind(now)
-            .bind(&token.user_id.0)
+            .bind(token.user_id.as_str())
             .bind(token.purpose.as_str())
             .execute(&mut *tx)
             .await
@@ -42,7 +42,7 @@ impl OneTimeTokenStore for SqliteStore {
              VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(&token.hash.0[..])
-        .bind(&token.user_id.0)
+        .bind(token.user_id.as_str())
         .bind(token.purpose.as_str())
         .bind(&token.email)
         .bind(now)
@@ -72,7 +72,7 @@ impl OneTimeTokenStore for SqliteStore {
         .await
         .map_err(db_err)?;
         Ok(row.map(|(user_id, email)| ConsumedToken {
-            user_id: UserId(user_id),
+            user_id: UserId::from_string(user_id),
             email,
         }))
     }
@@ -97,7 +97,7 @@ impl OneTimeTokenStore for SqliteStore {
         .await
         .map_err(db_err)?;
         Ok(row.map(|(user_id, email)| ConsumedToken {
-            user_id: UserId(user_id),
+            user_id: UserId::from_string(user_id),
             email,
         }))
     }
@@ -128,6 +128,6 @@ pub(super) fn invalidate_one_time_tokens_query(
         "UPDATE one_time_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL",
     )
     .bind(now)
-    .bind(&user_id.0)
+    .bind(user_id.as_str())
     .bind(purpose.as_str())
 }
