@@ -127,7 +127,8 @@ impl AuthService {
         let Some(rotated_at) = rec.rotated_at else {
             return Ok(false);
         };
-        if self.now() - rotated_at > self.inner.config.refresh_grace {
+        // Half-open, so that a zero grace (`AUTHGATE_REFRESH_GRACE=0s`) means none at all.
+        if self.now() - rotated_at >= self.inner.config.refresh_grace {
             return Ok(false);
         }
         let next = self

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use authgate_core::clock::Clock;
 use authgate_core::domain::{SessionId, UserId};
 use authgate_core::store::TokenPurpose;
 use reqwest::StatusCode;
@@ -106,7 +107,7 @@ async fn revoke_behind_the_nodes_back(app: &TestApp, user: &TestUser) {
         .revoke_session(
             &UserId::from_string(user.id.clone()),
             &session_of(&user.access),
-            chrono::Utc::now(),
+            app.clock.now(),
         )
         .await
         .unwrap();
@@ -131,7 +132,7 @@ async fn with_the_cache_on_a_revocation_by_another_instance_is_seen_within_the_t
     // The cache answers for this node's recent lookups: this is the documented bound, and
     // the proof that authenticated requests are served without a store read.
     assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(Duration::from_millis(1100));
     assert!(refused(&app, &user.access).await);
 }
 
@@ -140,7 +141,7 @@ async fn me_shows_a_newer_login_at_once_even_when_the_user_was_just_read() {
     let app = TestApp::spawn().await;
     let user = app.register_user().await;
     let before = Answer::of(app.me(&user.access).await).await;
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    app.clock.advance(Duration::from_millis(20));
     app.login_as(&user).await;
     let after = Answer::of(app.me(&user.access).await).await;
     assert_ne!(

@@ -5,8 +5,9 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
+use authgate_core::clock::{Clock, ManualClock};
 use authgate_core::secret::OpaqueToken;
 use authgate_core::store::{NewOneTimeToken, OutgoingMail, TokenPurpose};
 use authgate_core::AuthService;
@@ -59,11 +60,26 @@ pub(crate) struct TestApp {
     pub api: reqwest::Client,
     /// The service behind the API, for set-ups the API cannot make (verified users).
     pub service: AuthService,
+    /// The server's clock: it stands still unless a test advances it (tests never sleep
+    /// to let time pass).
+    pub(crate) clock: Arc<ManualClock>,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<()>,
     _db: DbGuard,
     /// Files the server writes (the mail outbox), never in the source tree.
     _scratch: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Shuts the server down as SIGTERM would and waits until it has stopped: in-flight
+    /// requests answered, background work flushed, the mail worker ended.
+    pub(crate) async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let server = std::mem::replace(&mut self.server, tokio::spawn(async {}));
+        let _ = server.await;
+    }
 }
 
 impl Drop for TestApp {
@@ -124,7 +140,8 @@ impl TestApp {
         }
         let config = Config::from_sources(None, &env)
             .unwrap_or_else(|e| panic!("test configuration refused: {e}"));
-        let app = App::build(config)
+        let clock = Arc::new(ManualClock::starting_now());
+        let app = App::build_with_clock(config, clock.clone())
             .await
             .unwrap_or_else(|e| panic!("the test server did not start: {e}"));
         let address = format!("http://{}", app.local_addr());
@@ -141,6 +158,7 @@ impl TestApp {
             address,
             api: client_builder().build().expect("a reqwest client"),
             service,
+            clock,
             shutdown: Some(tx),
             server,
             _db: db,
@@ -209,7 +227,7 @@ impl TestApp {
             .unwrap()
             .expect("a registered email");
         let token = OpaqueToken::generate();
-        let now = chrono::Utc::now();
+        let now = self.clock.now();
         let record = NewOneTimeToken {
             hash: token.hash(),
             user_id: user.user.id.clone(),
