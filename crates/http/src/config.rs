@@ -54,6 +54,9 @@ pub struct HttpConfig {
     /// Origins that get CORS: those of `AUTHGATE_ALLOWED_ORIGINS` as configured. The public
     /// URL's origin is not added: a page there is same-origin and needs no CORS.
     pub cors_origins: Vec<String>,
+    /// The shared secrets of `POST /api/auth/introspect` callers; `None`: that endpoint is
+    /// not offered (404).
+    pub introspection_secrets: Option<crate::caller_secrets::CallerSecrets>,
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
     /// Trust `X-Forwarded-For` from these proxy addresses (exact IPs).
@@ -73,6 +76,7 @@ impl Default for HttpConfig {
             public_origin: "http://127.0.0.1:8080".into(),
             allowed_origins: vec!["http://127.0.0.1:8080".into()],
             cors_origins: Vec::new(),
+            introspection_secrets: None,
             max_body_bytes: 64 * 1024,
             trusted_proxies: Vec::new(),
             metrics: None,

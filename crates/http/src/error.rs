@@ -38,6 +38,8 @@ pub enum ApiError {
     },
     /// The request's content type is not JSON.
     UnsupportedMediaType,
+    /// The request's content type is neither a form nor JSON (introspection).
+    NotFormOrJson,
     /// The body is larger than allowed.
     PayloadTooLarge,
     /// A cookie-carried request from an origin that is not allowed.
@@ -77,6 +79,11 @@ impl ApiError {
                 S::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "Request body must be application/json".into(),
+            ),
+            ApiError::NotFormOrJson => (
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Request body must be application/x-www-form-urlencoded or application/json".into(),
             ),
             ApiError::PayloadTooLarge => (
                 S::PAYLOAD_TOO_LARGE,

@@ -3,6 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use authgate_core::domain::ClientInfo;
+use authgate_core::service::Identity;
 use authgate_core::tokens::Principal;
 use authgate_core::AuthError;
 use axum::body::Bytes;
@@ -21,6 +22,11 @@ pub struct ApiJson<T>(pub T);
 
 /// Like [`ApiJson`], but an empty body is `None` (for endpoints whose body is optional).
 pub struct OptionalJson<T>(pub Option<T>);
+
+/// A body that is either `application/x-www-form-urlencoded` (as RFC 7662 introspection
+/// sends it) or JSON: 415 for any other content type, 413 past the body limit, 400 with
+/// `validation_error` for a form that does not parse.
+pub struct FormOrJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
@@ -48,6 +54,29 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
             return Err(ApiError::UnsupportedMediaType);
         }
         parse_json(&bytes).map(|v| OptionalJson(Some(v)))
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormOrJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = is_json_content_type(req.headers());
+        let is_form =
+            mime_of(req.headers()).as_deref() == Some("application/x-www-form-urlencoded");
+        let bytes = read_body(req, state).await?;
+        if is_json {
+            return parse_json(&bytes).map(FormOrJson);
+        }
+        if !is_form {
+            return Err(ApiError::NotFormOrJson);
+        }
+        serde_urlencoded::from_bytes(&bytes)
+            .map(FormOrJson)
+            .map_err(|e| ApiError::WrongShape {
+                field: "body".into(),
+                problem: format!("is not a valid form ({e})"),
+            })
     }
 }
 
@@ -136,6 +165,26 @@ where
             "Missing or malformed bearer token",
         ))?;
         Ok(AuthUser(app.service.authenticate(token).await?))
+    }
+}
+
+/// The caller's [`Identity`] from `Authorization: Bearer <accessToken>`: a live session and
+/// the account as it is now, from one [`authgate_core::AuthService::identify`] call.
+pub struct Identified(pub Identity);
+
+impl<S> FromRequestParts<S> for Identified
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let app = AppState::from_ref(state);
+        let token = bearer_token(&parts.headers).ok_or(AuthError::Unauthenticated(
+            "Missing or malformed bearer token",
+        ))?;
+        Ok(Identified(app.service.identify(token).await?))
     }
 }
 

@@ -5,6 +5,7 @@
 //! the contract's statuses through [`error::ApiError`]. Serve the router with
 //! `into_make_service_with_connect_info::<SocketAddr>()` so client IPs are known.
 
+pub mod caller_secrets;
 pub mod config;
 pub mod cookies;
 mod cors;
@@ -51,6 +52,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::recovery::router())
         .merge(routes::audit::router())
         .merge(routes::admin::router())
+        .merge(routes::introspect::router())
         .merge(routes::meta::router())
 }
 

@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod audit_writer;
+mod identify;
 mod import;
 mod login;
 mod refresh_logout;
@@ -32,6 +33,7 @@ use crate::store::{AuditRecord, NewSession, Store, StoreResult};
 use crate::tokens::Principal;
 use crate::tokens::{AccessClaims, TokenSigner};
 
+pub use identify::Identity;
 pub use import::ImportRecord;
 pub use login::LoginRequest;
 pub use register::RegisterRequest;

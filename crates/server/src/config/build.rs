@@ -6,7 +6,9 @@ use authgate_core::hashing::HashParams;
 use authgate_core::limits::{Action, LimitsConfig, Rate};
 use authgate_core::policy::{PasswordPolicy, PolicyMode};
 use authgate_core::AuthConfig;
+use authgate_http::caller_secrets::CallerSecrets;
 use authgate_http::{CookieSameSite, HttpConfig, RefreshDelivery};
+use secrecy::ExposeSecret;
 
 use super::settings::{env_name, setting};
 use super::sources::Sources;
@@ -125,6 +127,11 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         trusted_proxies: r.get("trusted_proxies", Vec::new(), v::ip_list),
         cookie_same_site: r.get("cookie_samesite", CookieSameSite::Lax, web::same_site),
         cookie_domain: r.opt("cookie_domain", web::cookie_domain),
+        introspection_secrets: r.get(
+            "introspection_secrets",
+            Vec::new(),
+            web::introspection_secrets,
+        ),
         password_policy: r.get("password_policy", PolicyMode::Classic, v::policy_mode),
         password_min_length: r.get("password_min_length", 8, |s| {
             v::integer(s, 1, MAX_PASSWORD_CHARS)
@@ -296,6 +303,11 @@ pub(super) fn http_config(c: &Config) -> HttpConfig {
     if !allowed_origins.contains(&public_origin) {
         allowed_origins.insert(0, public_origin.clone());
     }
+    let secrets: Vec<&str> = c
+        .introspection_secrets
+        .iter()
+        .map(|s| s.expose_secret())
+        .collect();
     HttpConfig {
         refresh_delivery: c.refresh_token_delivery,
         cookie_secure: c.is_https(),
@@ -304,6 +316,7 @@ pub(super) fn http_config(c: &Config) -> HttpConfig {
         public_origin,
         allowed_origins,
         cors_origins: c.allowed_origins.clone(),
+        introspection_secrets: CallerSecrets::new(&secrets),
         max_body_bytes: MAX_BODY_BYTES,
         trusted_proxies: c.trusted_proxies.clone(),
         metrics: None,

@@ -125,6 +125,9 @@ pub struct Config {
     pub cookie_same_site: authgate_http::CookieSameSite,
     /// `Domain` of the cookies (`AUTHGATE_COOKIE_DOMAIN`); `None`: host-only.
     pub cookie_domain: Option<String>,
+    /// Shared secrets of introspection callers (`AUTHGATE_INTROSPECTION_SECRETS`); empty:
+    /// introspection is off.
+    pub introspection_secrets: Vec<SecretString>,
     /// Password rules (`AUTHGATE_PASSWORD_POLICY`).
     pub password_policy: PolicyMode,
     /// Fewest password characters (`AUTHGATE_PASSWORD_MIN_LENGTH`).

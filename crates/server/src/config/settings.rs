@@ -142,6 +142,12 @@ pub const SETTINGS: &[Setting] = &[
         "(none: host-only cookies)",
         "Domain of the cookies, e.g. example.com",
     ),
+    Setting {
+        key: "introspection_secrets",
+        default: "(none: no introspection)",
+        help: "comma list of secrets (32+ bytes) callers of POST /introspect present as bearer",
+        secret: true,
+    },
     s(
         "trusted_proxies",
         "(none)",

@@ -121,6 +121,13 @@ pub(super) fn summary(c: &Config) -> String {
         ),
         ("cookie_domain", opt(c.cookie_domain.as_deref())),
         (
+            "introspection_secrets",
+            match c.introspection_secrets.len() {
+                0 => "(none)".to_owned(),
+                n => format!("{n}x{REDACTED}"),
+            },
+        ),
+        (
             "password_policy",
             match c.password_policy {
                 PolicyMode::Classic => "classic".into(),

@@ -3,6 +3,12 @@
 //! [`super::values`], each returns the problem as a phrase; the caller names the variable.
 
 use authgate_http::CookieSameSite;
+use secrecy::SecretString;
+
+use super::values::list;
+
+/// Fewest bytes in an introspection secret (as many as an HS256 key).
+pub(crate) const MIN_INTROSPECTION_SECRET_BYTES: usize = 32;
 
 /// `lax`, `strict` or `none`.
 pub(crate) fn same_site(v: &str) -> Result<CookieSameSite, String> {
@@ -42,9 +48,41 @@ pub(crate) fn domain_matches(host: &str, domain: &str) -> bool {
     host == domain || host.ends_with(&format!(".{domain}"))
 }
 
+/// A comma list of shared secrets, each at least 32 bytes. Messages name a secret by its
+/// position, never by its value.
+pub(crate) fn introspection_secrets(v: &str) -> Result<Vec<SecretString>, String> {
+    let items = list(v);
+    if items.is_empty() {
+        return Err("lists no secret (unset it to turn introspection off)".into());
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        if item.len() < MIN_INTROSPECTION_SECRET_BYTES {
+            return Err(format!(
+                "secret {} of {} is too short ({} bytes); each needs at least \
+                 {MIN_INTROSPECTION_SECRET_BYTES} random bytes, e.g. from `openssl rand -base64 48`",
+                i + 1,
+                items.len(),
+                item.len()
+            ));
+        }
+        if !item.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(format!(
+                "secret {} of {} has characters other than visible ASCII (it travels in an \
+                 Authorization header)",
+                i + 1,
+                items.len()
+            ));
+        }
+        out.push(SecretString::from((*item).to_owned()));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
 
     #[test]
     fn same_site_takes_the_three_values_in_any_case() {
@@ -71,5 +109,21 @@ mod tests {
         assert!(domain_matches("example.com", "example.com"));
         assert!(!domain_matches("badexample.com", "example.com"));
         assert!(!domain_matches("example.org", "example.com"));
+    }
+
+    #[test]
+    fn introspection_secrets_are_a_list_of_long_secrets_never_echoed() {
+        let long = "s".repeat(32);
+        let other = "t".repeat(40);
+        let parsed = introspection_secrets(&format!(" {long} , {other} ")).unwrap();
+        let parsed: Vec<&str> = parsed.iter().map(|s| s.expose_secret()).collect();
+        assert_eq!(parsed, [long.as_str(), other.as_str()]);
+        let problem = introspection_secrets(&format!("{long},short-secret")).unwrap_err();
+        assert!(
+            problem.contains("secret 2 of 2 is too short (12 bytes)"),
+            "{problem}"
+        );
+        assert!(!problem.contains("short-secret"), "{problem}");
+        assert!(introspection_secrets(" , ").is_err());
     }
 }

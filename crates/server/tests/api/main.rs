@@ -18,6 +18,7 @@ mod cookie_rules;
 mod cookies_csrf;
 mod cors;
 mod disconnects;
+mod introspect;
 mod keys;
 mod login;
 mod logout;

@@ -4,13 +4,17 @@
 use super::*;
 use authgate_http::CookieSameSite;
 
+const SECRET: &str = "an-introspection-secret-of-32-bytes-or-more";
+
 #[test]
 fn by_default_cookies_are_lax_and_host_only_and_nothing_else_is_on() {
     let c = load(&[]).unwrap();
     assert_eq!(c.cookie_same_site, CookieSameSite::Lax);
     assert!(c.cookie_domain.is_none());
+    assert!(c.introspection_secrets.is_empty());
     let http = c.http_config();
     assert_eq!(http.cookie_same_site, CookieSameSite::Lax);
+    assert!(http.introspection_secrets.is_none(), "introspection is off");
     assert!(http.cors_origins.is_empty(), "no CORS origin by default");
     assert_eq!(http.public_origin, "http://127.0.0.1:8080");
 }
@@ -98,4 +102,43 @@ fn the_cookie_domain_must_contain_the_public_urls_host() {
         garbage[0].starts_with("AUTHGATE_COOKIE_DOMAIN: "),
         "{garbage:?}"
     );
+}
+
+#[test]
+fn introspection_secrets_turn_the_endpoint_on_and_are_never_shown() {
+    let other = "another-introspection-secret-32-bytes-long";
+    let c = load(&[(
+        "AUTHGATE_INTROSPECTION_SECRETS",
+        &format!("{SECRET}, {other}"),
+    )])
+    .unwrap();
+    assert_eq!(c.introspection_secrets.len(), 2);
+    let secrets = c
+        .http_config()
+        .introspection_secrets
+        .expect("introspection on");
+    assert!(secrets.accepts(SECRET.as_bytes()) && secrets.accepts(other.as_bytes()));
+    assert!(!secrets.accepts(b"an-introspection-secret-of-32-bytes-or-mor"));
+    for shown in [
+        c.summary(),
+        format!("{c:?}"),
+        format!("{:?}", c.http_config()),
+    ] {
+        assert!(!shown.contains(SECRET) && !shown.contains(other), "{shown}");
+    }
+    assert!(c.summary().contains("introspection_secrets=2x<redacted>"));
+}
+
+#[test]
+fn a_short_introspection_secret_is_refused_without_being_echoed() {
+    let refused = problems(&[(
+        "AUTHGATE_INTROSPECTION_SECRETS",
+        &format!("{SECRET},tooShort1"),
+    )]);
+    assert!(
+        refused[0].starts_with("AUTHGATE_INTROSPECTION_SECRETS: ")
+            && refused[0].contains("at least 32"),
+        "{refused:?}"
+    );
+    assert!(!refused[0].contains("tooShort1") && !refused[0].contains(SECRET));
 }
