@@ -57,6 +57,11 @@ pub struct HttpConfig {
     /// The shared secrets of `POST /api/auth/introspect` callers; `None`: that endpoint is
     /// not offered (404).
     pub introspection_secrets: Option<crate::caller_secrets::CallerSecrets>,
+    /// Name of a cookie holding an access token, read by forward-auth after the
+    /// `Authorization` header (`AUTHGATE_ACCESS_COOKIE`).
+    pub access_cookie: Option<String>,
+    /// Where forward-auth sends a browser that is not logged in (`AUTHGATE_LOGIN_URL`).
+    pub login_url: Option<String>,
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
     /// Trust `X-Forwarded-For` from these proxy addresses (exact IPs).
@@ -77,6 +82,8 @@ impl Default for HttpConfig {
             allowed_origins: vec!["http://127.0.0.1:8080".into()],
             cors_origins: Vec::new(),
             introspection_secrets: None,
+            access_cookie: None,
+            login_url: None,
             max_body_bytes: 64 * 1024,
             trusted_proxies: Vec::new(),
             metrics: None,

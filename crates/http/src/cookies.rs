@@ -1,4 +1,5 @@
-//! The `refreshToken` cookie, and the CSRF check for requests that carry it.
+//! The cookies (the `refreshToken` cookie, and the optional access-token cookie that
+//! forward-auth reads), and the CSRF check for requests that carry the refresh cookie.
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use cookie::{Cookie, SameSite};
@@ -19,6 +20,24 @@ pub fn set_refresh_cookie(config: &HttpConfig, token: &str, max_age_secs: i64) -
 /// `Set-Cookie` that removes the refresh cookie.
 pub fn clear_refresh_cookie(config: &HttpConfig) -> HeaderValue {
     cookie_header(config, REFRESH_COOKIE, "", COOKIE_PATH, 0)
+}
+
+/// `Set-Cookie` for an access token in the cookie named by `AUTHGATE_ACCESS_COOKIE`, for
+/// every path of the site (forward-auth reads it on the application's requests); `None`
+/// when no such cookie is configured. Living no longer than the token itself.
+pub fn set_access_cookie(
+    config: &HttpConfig,
+    token: &str,
+    max_age_secs: i64,
+) -> Option<HeaderValue> {
+    let name = config.access_cookie.as_deref()?;
+    Some(cookie_header(config, name, token, "/", max_age_secs))
+}
+
+/// `Set-Cookie` that removes the access-token cookie, if one is configured.
+pub fn clear_access_cookie(config: &HttpConfig) -> Option<HeaderValue> {
+    let name = config.access_cookie.as_deref()?;
+    Some(cookie_header(config, name, "", "/", 0))
 }
 
 /// An `HttpOnly` cookie with the configured `SameSite`, `Domain` and `Secure`.
@@ -165,6 +184,33 @@ mod tests {
         ] {
             assert!(text.contains(part), "{text} lacks {part}");
         }
+    }
+
+    #[test]
+    fn the_access_cookie_covers_the_whole_site_with_the_configured_attributes() {
+        let config = HttpConfig {
+            access_cookie: Some("ag_access".into()),
+            cookie_same_site: CookieSameSite::Strict,
+            cookie_domain: Some("example.com".into()),
+            cookie_secure: true,
+            ..HttpConfig::default()
+        };
+        let set = set_access_cookie(&config, "jwt", 900).expect("a cookie is configured");
+        let text = set.to_str().unwrap();
+        for part in [
+            "ag_access=jwt",
+            "HttpOnly",
+            "SameSite=Strict",
+            "Secure",
+            "Path=/",
+            "Domain=example.com",
+            "Max-Age=900",
+        ] {
+            assert!(text.contains(part), "{text} lacks {part}");
+        }
+        let cleared = clear_access_cookie(&config).unwrap();
+        assert!(cleared.to_str().unwrap().contains("Max-Age=0"));
+        assert!(set_access_cookie(&HttpConfig::default(), "jwt", 900).is_none());
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod extract;
 mod layers;
 pub mod metrics;
 pub mod openapi;
+pub mod redirect;
 mod routes;
 
 use std::sync::Arc;
@@ -53,6 +54,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::audit::router())
         .merge(routes::admin::router())
         .merge(routes::introspect::router())
+        .merge(routes::forward_auth::router())
         .merge(routes::meta::router())
 }
 

@@ -136,6 +136,9 @@ async fn logout(
         header::SET_COOKIE,
         cookies::clear_refresh_cookie(&app.config),
     );
+    if let Some(clear) = cookies::clear_access_cookie(&app.config) {
+        set.append(header::SET_COOKIE, clear);
+    }
     Ok(res)
 }
 

@@ -132,6 +132,8 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
             Vec::new(),
             web::introspection_secrets,
         ),
+        access_cookie: r.opt("access_cookie", web::cookie_name),
+        login_url: r.opt("login_url", web::login_url),
         password_policy: r.get("password_policy", PolicyMode::Classic, v::policy_mode),
         password_min_length: r.get("password_min_length", 8, |s| {
             v::integer(s, 1, MAX_PASSWORD_CHARS)
@@ -317,6 +319,8 @@ pub(super) fn http_config(c: &Config) -> HttpConfig {
         allowed_origins,
         cors_origins: c.allowed_origins.clone(),
         introspection_secrets: CallerSecrets::new(&secrets),
+        access_cookie: c.access_cookie.clone(),
+        login_url: c.login_url.clone(),
         max_body_bytes: MAX_BODY_BYTES,
         trusted_proxies: c.trusted_proxies.clone(),
         metrics: None,

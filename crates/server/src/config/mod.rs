@@ -128,6 +128,10 @@ pub struct Config {
     /// Shared secrets of introspection callers (`AUTHGATE_INTROSPECTION_SECRETS`); empty:
     /// introspection is off.
     pub introspection_secrets: Vec<SecretString>,
+    /// Name of the cookie forward-auth reads an access token from (`AUTHGATE_ACCESS_COOKIE`).
+    pub access_cookie: Option<String>,
+    /// Where forward-auth sends a browser to log in (`AUTHGATE_LOGIN_URL`).
+    pub login_url: Option<String>,
     /// Password rules (`AUTHGATE_PASSWORD_POLICY`).
     pub password_policy: PolicyMode,
     /// Fewest password characters (`AUTHGATE_PASSWORD_MIN_LENGTH`).

@@ -149,6 +149,16 @@ pub const SETTINGS: &[Setting] = &[
         secret: true,
     },
     s(
+        "access_cookie",
+        "(none)",
+        "name of a cookie forward-auth reads an access token from",
+    ),
+    s(
+        "login_url",
+        "(none)",
+        "where forward-auth sends a browser that must log in (with ?rd=)",
+    ),
+    s(
         "trusted_proxies",
         "(none)",
         "comma list of proxy IPs whose X-Forwarded-For is trusted",

@@ -127,6 +127,8 @@ pub(super) fn summary(c: &Config) -> String {
                 n => format!("{n}x{REDACTED}"),
             },
         ),
+        ("access_cookie", opt(c.access_cookie.as_deref())),
+        ("login_url", opt(c.login_url.as_deref())),
         (
             "password_policy",
             match c.password_policy {

@@ -48,6 +48,22 @@ pub(crate) fn domain_matches(host: &str, domain: &str) -> bool {
     host == domain || host.ends_with(&format!(".{domain}"))
 }
 
+/// A cookie name: an RFC 6265 token (letters, digits and ``!#$%&'*+-.^_`|~``).
+pub(crate) fn cookie_name(v: &str) -> Result<String, String> {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if v.is_empty() || !v.bytes().all(token) {
+        return Err(format!(
+            "{v:?} is not a cookie name (letters, digits and !#$%&'*+-.^_`|~; example: authgate_access)"
+        ));
+    }
+    if v == authgate_http::cookies::REFRESH_COOKIE {
+        return Err(format!(
+            "{v:?} is the refresh token's cookie; pick another name"
+        ));
+    }
+    Ok(v.to_owned())
+}
+
 /// A comma list of shared secrets, each at least 32 bytes. Messages name a secret by its
 /// position, never by its value.
 pub(crate) fn introspection_secrets(v: &str) -> Result<Vec<SecretString>, String> {
@@ -77,6 +93,23 @@ pub(crate) fn introspection_secrets(v: &str) -> Result<Vec<SecretString>, String
         out.push(SecretString::from((*item).to_owned()));
     }
     Ok(out)
+}
+
+/// An absolute http(s) URL without a fragment or credentials: where a browser logs in.
+pub(crate) fn login_url(v: &str) -> Result<String, String> {
+    let url = url::Url::parse(v)
+        .map_err(|_| format!("{v:?} is not a URL (example: https://auth.example.com/login)"))?;
+    let plain = matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if !plain {
+        return Err(format!(
+            "{v:?} must be an http:// or https:// URL with a host and no fragment or credentials"
+        ));
+    }
+    Ok(url.into())
 }
 
 #[cfg(test)]
@@ -112,6 +145,17 @@ mod tests {
     }
 
     #[test]
+    fn cookie_names_are_tokens_other_than_the_refresh_cookie() {
+        assert_eq!(
+            cookie_name("authgate_access").as_deref(),
+            Ok("authgate_access")
+        );
+        for bad in ["", "a b", "a=b", "a;b", "refreshToken"] {
+            assert!(cookie_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn introspection_secrets_are_a_list_of_long_secrets_never_echoed() {
         let long = "s".repeat(32);
         let other = "t".repeat(40);
@@ -125,5 +169,22 @@ mod tests {
         );
         assert!(!problem.contains("short-secret"), "{problem}");
         assert!(introspection_secrets(" , ").is_err());
+    }
+
+    #[test]
+    fn login_urls_are_absolute_http_urls() {
+        assert_eq!(
+            login_url("https://auth.example.com/login?x=1").as_deref(),
+            Ok("https://auth.example.com/login?x=1")
+        );
+        for bad in [
+            "/login",
+            "ftp://a/",
+            "https://a/#f",
+            "https://u:p@a/",
+            "javascript:alert(1)",
+        ] {
+            assert!(login_url(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -114,6 +114,8 @@ async fn openapi_is_version_3_1_and_lists_every_contract_path() {
         ("/api/auth/admin/users/{id}/disable", "post"),
         ("/api/auth/admin/users/{id}/enable", "post"),
         ("/api/auth/introspect", "post"),
+        ("/api/auth/forward-auth", "get"),
+        ("/api/auth/auth-request", "get"),
         ("/health", "get"),
         ("/ready", "get"),
         ("/.well-known/jwks.json", "get"),
@@ -158,6 +160,42 @@ async fn openapi_documents_the_protection_endpoints_with_their_real_responses() 
     assert!(body.get("application/json").is_some(), "{body}");
     let schemes = &doc.body["components"]["securitySchemes"];
     assert!(schemes.get("introspectionSecret").is_some(), "{schemes}");
+    assert!(schemes.get("accessCookie").is_some(), "{schemes}");
+
+    let forward = documented_statuses(&doc.body, "/api/auth/forward-auth", "get");
+    for status in ["200", "302", "401", "403", "503"] {
+        assert!(
+            forward.contains(&status.to_owned()),
+            "forward-auth lacks {status}: {forward:?}"
+        );
+    }
+    let nginx = documented_statuses(&doc.body, "/api/auth/auth-request", "get");
+    for status in ["200", "401", "403", "503"] {
+        assert!(
+            nginx.contains(&status.to_owned()),
+            "auth-request lacks {status}: {nginx:?}"
+        );
+    }
+    for path in ["/api/auth/forward-auth", "/api/auth/auth-request"] {
+        let ok = &doc.body["paths"][path]["get"]["responses"]["200"]["headers"];
+        for name in [
+            "Remote-User",
+            "Remote-Email",
+            "Remote-Name",
+            "Remote-Groups",
+            "Remote-User-Id",
+            "Remote-Session-Id",
+        ] {
+            assert!(
+                ok.get(name).is_some(),
+                "{path} 200 does not document {name}: {ok}"
+            );
+        }
+        let role = doc.body["paths"][path]["get"]["parameters"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["name"] == "role" && p["in"] == "query"));
+        assert!(role, "{path} does not document ?role=");
+    }
 }
 
 /// One response of each kind: success, 401, 404, 405, 415, 400.

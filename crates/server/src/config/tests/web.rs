@@ -10,7 +10,7 @@ const SECRET: &str = "an-introspection-secret-of-32-bytes-or-more";
 fn by_default_cookies_are_lax_and_host_only_and_nothing_else_is_on() {
     let c = load(&[]).unwrap();
     assert_eq!(c.cookie_same_site, CookieSameSite::Lax);
-    assert!(c.cookie_domain.is_none());
+    assert!(c.cookie_domain.is_none() && c.access_cookie.is_none() && c.login_url.is_none());
     assert!(c.introspection_secrets.is_empty());
     let http = c.http_config();
     assert_eq!(http.cookie_same_site, CookieSameSite::Lax);
@@ -141,4 +141,34 @@ fn a_short_introspection_secret_is_refused_without_being_echoed() {
         "{refused:?}"
     );
     assert!(!refused[0].contains("tooShort1") && !refused[0].contains(SECRET));
+}
+
+#[test]
+fn the_access_cookie_and_login_url_are_validated() {
+    let c = load(&[
+        ("AUTHGATE_ACCESS_COOKIE", "authgate_access"),
+        (
+            "AUTHGATE_LOGIN_URL",
+            "https://auth.example.com/login?next=1",
+        ),
+    ])
+    .unwrap();
+    let http = c.http_config();
+    assert_eq!(http.access_cookie.as_deref(), Some("authgate_access"));
+    assert_eq!(
+        http.login_url.as_deref(),
+        Some("https://auth.example.com/login?next=1")
+    );
+
+    let refused = problems(&[
+        ("AUTHGATE_ACCESS_COOKIE", "refreshToken"),
+        ("AUTHGATE_LOGIN_URL", "/login"),
+    ]);
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(refused
+        .iter()
+        .any(|p| p.starts_with("AUTHGATE_ACCESS_COOKIE: ")));
+    assert!(refused
+        .iter()
+        .any(|p| p.starts_with("AUTHGATE_LOGIN_URL: ")));
 }
