@@ -52,7 +52,7 @@ pub fn safe_redirect(target: &str, config: &HttpConfig) -> Option<String> {
         && url.password().is_none()
         && url.host_str().is_some();
     let origin = url.origin().ascii_serialization();
-    let allowed = config.allowed_origins.iter().any(|a| *a == origin);
+    let allowed = config.allowed_origins.contains(&origin);
     (plain && allowed).then(|| url.into())
 }
 
