@@ -75,6 +75,7 @@ impl App {
         let service = build_service(&config, store).await?;
         let (service, mail) = mail_parts(&config, service)?;
         let mut http_config = config.http_config();
+        http_config.pages = crate::pages::hosted_pages(&config, &http_config.allowed_origins)?;
         let handle = metrics_handle();
         let metrics = match (config.metrics_bind, handle.clone()) {
             (Some(bind), Some(handle)) => {

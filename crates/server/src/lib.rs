@@ -21,6 +21,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 mod import;
+mod pages;
 pub mod password;
 pub mod store;
 pub mod telemetry;

@@ -31,6 +31,7 @@ use crate::store::{AuditRecord, NewSession, Store, StoreResult};
 use crate::tokens::Principal;
 use crate::tokens::{AccessClaims, TokenSigner};
 
+pub use account::{EmailVerification, VerificationLink};
 pub use import::ImportRecord;
 pub use login::LoginRequest;
 pub use register::RegisterRequest;

@@ -20,14 +20,14 @@ const MAX_PASSWORD_CHARS: usize = 128;
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Reads values one key at a time, collecting every problem instead of stopping at the first.
-struct Reader<'a> {
+pub(super) struct Reader<'a> {
     sources: &'a Sources,
     problems: Vec<String>,
 }
 
 impl Reader<'_> {
     /// The parsed value of `key`, or `None` when unset or invalid (the problem is recorded).
-    fn opt<T>(
+    pub(super) fn opt<T>(
         &mut self,
         key: &'static str,
         parse: impl FnOnce(&str) -> Result<T, String>,
@@ -49,7 +49,7 @@ impl Reader<'_> {
     }
 
     /// The parsed value of `key`, or `default` when unset (or invalid: the problem is recorded).
-    fn get<T>(
+    pub(super) fn get<T>(
         &mut self,
         key: &'static str,
         default: T,
@@ -103,6 +103,7 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
             |s| plain_text(s).map(Into::into),
         ),
         templates_dir: r.opt("templates_dir", |s| plain_text(s).map(Into::into)),
+        pages: super::pages::read(&mut r),
         access_token_ttl: r.get("access_token_ttl", mins(15), v::duration),
         refresh_token_ttl: r.get("refresh_token_ttl", hours(24 * 30), v::duration),
         refresh_grace: r.get(
@@ -225,6 +226,7 @@ fn cross_check(mut config: Config, mut r: Reader<'_>) -> Result<Config, ConfigEr
             w.push("AUTHGATE_PUBLIC_URL is not https: the refresh-token cookie is sent without `Secure`".into());
         }
     }
+    w.extend(config.pages.warnings());
     if config.self_assignable_roles.iter().any(|r| r == "admin") {
         w.push("AUTHGATE_SELF_ASSIGNABLE_ROLES contains `admin`: anyone can sign up as an administrator".into());
     }
@@ -257,6 +259,7 @@ pub(super) fn auth_config(c: &Config) -> AuthConfig {
         verification_token_ttl: chrono(c.verification_token_ttl),
         reset_token_ttl: chrono(c.reset_token_ttl),
         cache_ttl: c.effective_cache_ttl(),
+        mail_links: c.pages.mail_links(&c.public_url()),
     }
 }
 
@@ -276,5 +279,6 @@ pub(super) fn http_config(c: &Config) -> HttpConfig {
         max_body_bytes: MAX_BODY_BYTES,
         trusted_proxies: c.trusted_proxies.clone(),
         metrics: None,
+        pages: None,
     }
 }
