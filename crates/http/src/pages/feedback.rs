@@ -9,6 +9,19 @@ use axum::response::Response;
 use super::view::{FieldErrors, PageView};
 use crate::error::auth_status;
 
+/// The status of a page showing a refusal the API answers with `api_status`. A refusal
+/// the person acts on (a field to correct, a wrong password, a taken address, a dead link)
+/// is a page like any other: 200, so the browser logs no failed load. Only what a client or
+/// proxy must see keeps its status: rate limiting (429 with `Retry-After`), a busy or
+/// unavailable server (503) and internal errors (500).
+fn page_status(api_status: StatusCode) -> StatusCode {
+    if api_status.is_client_error() && api_status != StatusCode::TOO_MANY_REQUESTS {
+        StatusCode::OK
+    } else {
+        api_status
+    }
+}
+
 /// Why a form was refused.
 pub(crate) struct Failure {
     pub(crate) status: StatusCode,
@@ -23,7 +36,8 @@ pub(crate) struct Failure {
 impl Failure {
     /// The page's version of the API's answer to `e`.
     pub(crate) fn from_auth(e: AuthError) -> Failure {
-        let (status, _, message) = auth_status(&e);
+        let (api_status, _, message) = auth_status(&e);
+        let status = page_status(api_status);
         let retry_after = match &e {
             AuthError::RateLimited {
                 retry_after_secs, ..

@@ -24,7 +24,7 @@ const PAGE: (Page, &str) = (Page::ResetPassword, "Choose a new password");
 /// `GET /reset-password?token=...`: the form (the token is checked when it is posted).
 pub(crate) async fn show(site: Site, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let Some(token) = param(query.as_deref(), "token") else {
-        return dead_link(&site, StatusCode::BAD_REQUEST);
+        return dead_link(&site);
     };
     let fill = |view: &mut super::view::PageView| view.token = Some(token);
     form_page(&site, &headers, PAGE, StatusCode::OK, fill, Vec::new())
@@ -58,17 +58,17 @@ pub(crate) async fn submit(
             "/login?notice=password-reset",
             clear_session_cookies(&site),
         ),
-        Err(AuthError::InvalidToken) => dead_link(&site, StatusCode::BAD_REQUEST),
+        Err(AuthError::InvalidToken) => dead_link(&site),
         Err(e) => refuse(Failure::from_auth(e)),
     }
 }
 
 /// A reset link that is missing its token, expired, or used.
-fn dead_link(site: &Site, status: StatusCode) -> Response {
+fn dead_link(site: &Site) -> Response {
     let message = Message::new(
         "This link no longer works",
         "Reset links work once and expire. A newer link, or a password change, also ends older ones.",
     )
     .next("/forgot-password", "Ask for a new link");
-    message_page(site, status, message, Vec::new())
+    message_page(site, StatusCode::OK, message, Vec::new())
 }

@@ -32,11 +32,23 @@ pub(crate) fn html(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    headers.insert(header::CONTENT_SECURITY_POLICY, site.pages.csp.clone());
+    secure(headers, site);
     for cookie in cookies {
         headers.append(header::SET_COOKIE, cookie);
     }
     res
+}
+
+/// The pages' policy headers. `Referrer-Policy: same-origin` instead of the API's
+/// `no-referrer`: under `no-referrer` Chromium sends `Origin: null` with a form post, which
+/// the origin check must refuse; `same-origin` still sends nothing (no token in a reset
+/// page's address) to any other site.
+fn secure(headers: &mut axum::http::HeaderMap, site: &Site) {
+    headers.insert(header::CONTENT_SECURITY_POLICY, site.pages.csp.clone());
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
 }
 
 /// `303 See Other` to `location` (a same-origin path or a checked redirect target).
@@ -47,7 +59,7 @@ pub(crate) fn see_other(site: &Site, location: &str, cookies: Cookies) -> Respon
     let mut res = StatusCode::SEE_OTHER.into_response();
     let headers = res.headers_mut();
     headers.insert(header::LOCATION, location);
-    headers.insert(header::CONTENT_SECURITY_POLICY, site.pages.csp.clone());
+    secure(headers, site);
     for cookie in cookies {
         headers.append(header::SET_COOKIE, cookie);
     }

@@ -65,7 +65,7 @@ fn outcome(site: &Site, done: Result<EmailVerification, AuthError>) -> Response 
             Message::new("Email address verified", "Your email address was already confirmed. There is nothing more to do."),
         ),
         Err(AuthError::InvalidToken) => (
-            StatusCode::BAD_REQUEST,
+            StatusCode::OK,
             Message::new(
                 "This link no longer works",
                 "Verification links expire, and a newer link replaces older ones. Sign in and ask for a new link on your account page.",
