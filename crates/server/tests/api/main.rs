@@ -25,6 +25,8 @@ mod me;
 mod meta;
 mod metrics;
 mod overload;
+mod pages_flows;
+mod pages_security;
 mod pool_size;
 mod process;
 mod recovery;
