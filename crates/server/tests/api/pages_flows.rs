@@ -301,9 +301,20 @@ async fn a_broken_page_template_stops_start_up_naming_the_variable() {
 }
 
 #[tokio::test]
+async fn the_public_url_itself_leads_to_the_account_page_or_the_sign_in() {
+    let app = TestApp::spawn().await;
+    let browser = app.pages();
+    let root = browser.get("/").await;
+    assert_eq!(root.status, StatusCode::SEE_OTHER);
+    assert_eq!(root.header("location"), "/account");
+    let account = browser.get("/account").await;
+    assert_eq!(account.header("location"), "/login?rd=%2Faccount");
+}
+
+#[tokio::test]
 async fn with_pages_off_their_paths_are_the_apis_404() {
     let app = TestApp::spawn_with(&[("AUTHGATE_PAGES", "false")]).await;
-    for path in ["/login", "/account", "/verify-email?token=x"] {
+    for path in ["/", "/login", "/account", "/verify-email?token=x"] {
         Answer::of(app.get(path).await)
             .await
             .assert_error(StatusCode::NOT_FOUND, "not_found");
