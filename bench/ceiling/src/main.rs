@@ -168,7 +168,7 @@ async fn verify(State(signer): State<Arc<TokenSigner>>, headers: HeaderMap) -> R
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    match token.map(|t| signer.verify(t)) {
+    match token.map(|t| signer.verify(t, chrono::Utc::now().timestamp())) {
         Some(Ok(claims)) => Json(Who {
             sub: claims.sub,
             sid: claims.sid,

@@ -110,8 +110,8 @@ impl AuditEvent<'_> {
         tracing::info!(
             target: "authgate::audit",
             event = self.kind.as_str(),
-            user_id = self.user_id.map(|u| u.0.as_str()),
-            session_id = self.session_id.map(|s| s.0.as_str()),
+            user_id = self.user_id.map(|u| u.as_str()),
+            session_id = self.session_id.map(|s| s.as_str()),
             ip = self.client.ip.as_deref(),
             user_agent = self.client.user_agent.as_deref(),
             request_id = self.client.request_id.as_deref(),

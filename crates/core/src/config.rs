@@ -35,7 +35,7 @@ pub struct AuthConfig {
     /// How long a session found live, or a user row, may be trusted without asking the
     /// store again (zero: ask every time). Changes made on this node take effect at once
     /// either way; see [`crate::live_cache`].
-    pub cache_ttl: std::time::Duration,
+    pub cache_ttl: Duration,
     /// Where the links in account mails lead (authgate's pages unless configured).
     pub mail_links: MailLinks,
 }
@@ -54,7 +54,7 @@ impl Default for AuthConfig {
             password_policy: PasswordPolicy::default(),
             verification_token_ttl: Duration::hours(24),
             reset_token_ttl: Duration::hours(1),
-            cache_ttl: std::time::Duration::ZERO,
+            cache_ttl: Duration::zero(),
             mail_links: MailLinks::default(),
         }
     }

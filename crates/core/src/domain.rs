@@ -1,7 +1,6 @@
 //! Domain types, parsed once at the edge ("parse, don't validate").
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 /// Longest accepted email address (RFC 5321 path limit).
 pub const MAX_EMAIL_LEN: usize = 254;
@@ -9,19 +8,33 @@ pub const MAX_EMAIL_LEN: usize = 254;
 pub const MAX_NAME_LEN: usize = 100;
 
 /// A user's id: a UUIDv7 in its canonical text form (time-ordered, so indexes stay compact).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UserId(pub String);
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserId(String);
 
 /// A session's id: a UUIDv7 in its canonical text form.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SessionId(pub String);
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionId(String);
 
 impl UserId {
     /// A fresh, time-ordered id.
     pub fn new() -> Self {
         UserId(uuid::Uuid::now_v7().to_string())
+    }
+
+    /// An id as a store or a client gave it. Ids are opaque: nothing is checked, and an id
+    /// that names no user simply finds nothing.
+    pub fn from_string(id: impl Into<String>) -> Self {
+        UserId(id.into())
+    }
+
+    /// The id's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id's text, owned.
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 
@@ -29,6 +42,21 @@ impl SessionId {
     /// A fresh, time-ordered id.
     pub fn new() -> Self {
         SessionId(uuid::Uuid::now_v7().to_string())
+    }
+
+    /// An id as a store or a client gave it (opaque, like [`UserId::from_string`]).
+    pub fn from_string(id: impl Into<String>) -> Self {
+        SessionId(id.into())
+    }
+
+    /// The id's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id's text, owned.
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 
@@ -249,9 +277,8 @@ impl Role {
     }
 }
 
-/// A user as the API shows it (no secrets).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A user as the API shows it (no secrets). Its JSON shape is the HTTP layer's `UserDto`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct User {
     /// Stable id.
     pub id: UserId,
@@ -301,8 +328,7 @@ pub struct NewUser {
 }
 
 /// A session (one per device) as listed to its owner.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Session {
     /// Session id (the `sid` claim of its access tokens).
     pub id: SessionId,

@@ -1,7 +1,7 @@
 //! Loading the signing keys at start-up: generate and persist an Ed25519 key pair on first
 //! start, or use the HS256 secret when one is configured.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::AuthConfig;
@@ -10,7 +10,8 @@ use crate::store::Store;
 use crate::tokens::{generate_ed25519_key, TokenSigner};
 
 /// Builds the token signer: HS256 when `hs256_secret` is given, else EdDSA with the stored
-/// keys, creating the first key pair if there is none.
+/// keys, creating the first key pair if there is none; `now` decides which retired keys are
+/// still published.
 ///
 /// Two instances starting at once may both create a key; both keys are stored, both are
 /// published, and the newest signs, so tokens from either verify everywhere.
@@ -18,6 +19,7 @@ pub async fn load_signer(
     store: &dyn Store,
     config: &AuthConfig,
     hs256_secret: Option<&SecretString>,
+    now: DateTime<Utc>,
 ) -> Result<TokenSigner, AuthError> {
     if let Some(secret) = hs256_secret {
         return Ok(TokenSigner::hs256(
@@ -31,7 +33,7 @@ pub async fn load_signer(
         .iter()
         .any(|k| k.algorithm == "EdDSA" && k.retired_at.is_none())
     {
-        let key = generate_ed25519_key(Utc::now())?;
+        let key = generate_ed25519_key(now)?;
         match store.insert_signing_key(&key).await {
             Ok(()) | Err(StoreError::Conflict { .. }) => {}
             Err(e) => return Err(e.into()),
@@ -43,7 +45,7 @@ pub async fn load_signer(
         &keys,
         &config.public_url,
         &config.audience,
-        Utc::now(),
+        now,
         publish_window(config),
     )
 }
@@ -55,12 +57,13 @@ pub const KEY_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_s
 /// Generates a new signing key and retires the others; they stay published until every
 /// token they signed has expired. Running instances sign with the new key within
 /// [`KEY_RELOAD_INTERVAL`].
-pub async fn rotate_signing_key(store: &dyn Store) -> Result<String, AuthError> {
-    let key = generate_ed25519_key(Utc::now())?;
+pub async fn rotate_signing_key(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+) -> Result<String, AuthError> {
+    let key = generate_ed25519_key(now)?;
     store.insert_signing_key(&key).await?;
-    store
-        .retire_signing_keys_except(&key.kid, Utc::now())
-        .await?;
+    store.retire_signing_keys_except(&key.kid, now).await?;
     Ok(key.kid)
 }
 

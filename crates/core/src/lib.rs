@@ -6,6 +6,7 @@
 //! their own crates.
 
 pub mod audit;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -16,12 +16,16 @@
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::clock::Clock as _;
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 
+use crate::clock::Clock;
 use crate::error::AuthError;
 
 /// `max` events per `per`, with bursts of up to `max`.
@@ -125,8 +129,11 @@ impl Action {
     }
 }
 
+/// The rate of an action that has none configured.
+const FALLBACK_RATE: Rate = Rate::per_minute(60);
+
 /// Limits in force.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitsConfig {
     /// Off: nothing is limited (benchmarks, trusted networks).
     pub enabled: bool,
@@ -142,6 +149,13 @@ pub struct LimitsConfig {
     pub max_failures: u32,
     /// How long an account block lasts.
     pub block_for: Duration,
+}
+
+impl LimitsConfig {
+    /// The per-IP rate of `action` ([`FALLBACK_RATE`] when none is configured).
+    fn rate_per_ip(&self, action: Action) -> Rate {
+        self.per_ip.get(&action).copied().unwrap_or(FALLBACK_RATE)
+    }
 }
 
 impl Default for LimitsConfig {
@@ -167,20 +181,46 @@ impl Default for LimitsConfig {
     }
 }
 
+/// The service's [`Clock`] as governor reads it: its monotonic time in nanoseconds.
+#[derive(Clone)]
+struct GovernorClock(Arc<dyn Clock>);
+
+impl governor::clock::Clock for GovernorClock {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        Nanos::from(self.0.elapsed())
+    }
+}
+
+/// A per-key GCRA limiter on the service's clock.
+type KeyedLimiter =
+    RateLimiter<String, DefaultKeyedStateStore<String>, GovernorClock, NoOpMiddleware<Nanos>>;
+
+fn keyed(rate: Rate, clock: &Arc<dyn Clock>) -> KeyedLimiter {
+    RateLimiter::new(
+        rate.quota(),
+        DefaultKeyedStateStore::default(),
+        GovernorClock(clock.clone()),
+    )
+}
+
 /// Applies [`LimitsConfig`].
 pub struct Limiter {
     config: LimitsConfig,
-    per_ip: HashMap<Action, DefaultKeyedRateLimiter<String>>,
-    forgot_per_email: DefaultKeyedRateLimiter<String>,
-    resend_per_account: DefaultKeyedRateLimiter<String>,
+    clock: Arc<dyn Clock>,
+    per_ip: HashMap<Action, KeyedLimiter>,
+    forgot_per_email: KeyedLimiter,
+    resend_per_account: KeyedLimiter,
     accounts: Mutex<HashMap<String, AccountRecord>>,
 }
 
+/// Times in an account's record are the clock's monotonic [`Clock::elapsed`].
 #[derive(Default)]
 struct AccountRecord {
     failures: u32,
-    window_start: Option<Instant>,
-    blocked_until: Option<Instant>,
+    window_start: Option<Duration>,
+    blocked_until: Option<Duration>,
     per_ip: HashMap<String, IpRecord>,
     trusted_ips: HashSet<String>,
 }
@@ -188,7 +228,7 @@ struct AccountRecord {
 #[derive(Clone, Copy)]
 struct IpRecord {
     consecutive: u32,
-    last: Instant,
+    last: Duration,
 }
 
 /// A login attempt counted by [`Limiter::begin_login`]; report how it ended.
@@ -203,28 +243,19 @@ const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
 const MAX_TRACKED_ACCOUNTS: usize = 100_000;
 
 impl Limiter {
-    /// Builds the limiters.
-    pub fn new(config: LimitsConfig) -> Self {
+    /// Builds the limiters, reading the time from `clock`.
+    pub fn new(config: LimitsConfig, clock: Arc<dyn Clock>) -> Self {
         let per_ip = ACTIONS
             .iter()
-            .map(|a| {
-                (
-                    *a,
-                    config
-                        .per_ip
-                        .get(a)
-                        .copied()
-                        .unwrap_or(Rate::per_minute(60)),
-                )
-            })
-            .map(|(a, rate)| (a, DefaultKeyedRateLimiter::keyed(rate.quota())))
+            .map(|a| (*a, keyed(config.rate_per_ip(*a), &clock)))
             .collect();
         Limiter {
-            forgot_per_email: DefaultKeyedRateLimiter::keyed(config.forgot_per_email.quota()),
-            resend_per_account: DefaultKeyedRateLimiter::keyed(config.resend_per_account.quota()),
+            forgot_per_email: keyed(config.forgot_per_email, &clock),
+            resend_per_account: keyed(config.resend_per_account, &clock),
             per_ip,
             accounts: Mutex::new(HashMap::new()),
             config,
+            clock,
         }
     }
 
@@ -239,8 +270,7 @@ impl Limiter {
             return Ok(());
         };
         let limiter = &self.per_ip[&action];
-        let limit = self.config.per_ip.get(&action).map_or(60, |r| r.max);
-        check(limiter, ip, limit)
+        check(limiter, ip, self.config.rate_per_ip(action).max)
     }
 
     /// Counts one forgot-password mail to `email` (normalized); limited alike whether or not
@@ -283,7 +313,7 @@ impl Limiter {
         // Read the clock under the lock: a time taken before it could be earlier than an
         // attempt recorded meanwhile by another thread, which would look like a zero wait
         // not yet served.
-        let now = Instant::now();
+        let now = self.clock.elapsed();
         if accounts.len() >= MAX_TRACKED_ACCOUNTS {
             accounts.retain(|_, r| r.is_recent(now));
         }
@@ -323,7 +353,7 @@ impl Limiter {
 
     /// Drops state that no longer limits anything (call periodically).
     pub fn prune(&self) {
-        let now = Instant::now();
+        let now = self.clock.elapsed();
         self.accounts
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -342,8 +372,11 @@ impl Limiter {
 }
 
 impl AccountRecord {
-    fn count_failure(&mut self, ip: &str, now: Instant, config: &LimitsConfig) {
-        if self.window_start.is_none_or(|s| now - s > FAILURE_WINDOW) {
+    fn count_failure(&mut self, ip: &str, now: Duration, config: &LimitsConfig) {
+        if self
+            .window_start
+            .is_none_or(|s| now.saturating_sub(s) > FAILURE_WINDOW)
+        {
             self.window_start = Some(now);
             self.failures = 0;
         }
@@ -359,20 +392,18 @@ impl AccountRecord {
         rec.last = now;
     }
 
-    fn is_recent(&self, now: Instant) -> bool {
+    fn is_recent(&self, now: Duration) -> bool {
         self.blocked_until.is_some_and(|u| u > now)
-            || self.window_start.is_some_and(|s| now - s < FAILURE_WINDOW)
+            || self
+                .window_start
+                .is_some_and(|s| now.saturating_sub(s) < FAILURE_WINDOW)
             || !self.trusted_ips.is_empty()
     }
 }
 
-fn check(
-    limiter: &DefaultKeyedRateLimiter<String>,
-    key: &str,
-    limit: u32,
-) -> Result<(), AuthError> {
+fn check(limiter: &KeyedLimiter, key: &str, limit: u32) -> Result<(), AuthError> {
     limiter.check_key(&key.to_owned()).map_err(|not_until| {
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let wait = not_until.wait_time_from(limiter.clock().now());
         limited(wait, limit)
     })
 }
@@ -388,13 +419,21 @@ fn limited(wait: Duration, limit: u32) -> AuthError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
+
+    fn clock() -> Arc<dyn Clock> {
+        Arc::new(ManualClock::starting_now())
+    }
 
     fn limiter(free: u32, max_failures: u32) -> Limiter {
-        Limiter::new(LimitsConfig {
-            free_attempts: free,
-            max_failures,
-            ..LimitsConfig::default()
-        })
+        Limiter::new(
+            LimitsConfig {
+                free_attempts: free,
+                max_failures,
+                ..LimitsConfig::default()
+            },
+            clock(),
+        )
     }
 
     #[test]
@@ -416,7 +455,7 @@ mod tests {
     fn an_ip_is_limited_after_its_burst() {
         let mut cfg = LimitsConfig::default();
         cfg.per_ip.insert(Action::Register, Rate::per_minute(3));
-        let l = Limiter::new(cfg);
+        let l = Limiter::new(cfg, clock());
         for _ in 0..3 {
             l.check_ip(Action::Register, Some("1.2.3.4")).unwrap();
         }
@@ -438,6 +477,62 @@ mod tests {
             l.begin_login("ada", Some("2.2.2.2")).is_ok(),
             "another IP keeps its own streak"
         );
+    }
+
+    #[test]
+    fn a_refused_ip_is_let_through_again_once_its_rate_allows() {
+        let clock = Arc::new(ManualClock::starting_now());
+        let mut cfg = LimitsConfig::default();
+        cfg.per_ip.insert(Action::Register, Rate::per_minute(2));
+        let l = Limiter::new(cfg, clock.clone());
+        l.check_ip(Action::Register, Some("1.2.3.4")).unwrap();
+        l.check_ip(Action::Register, Some("1.2.3.4")).unwrap();
+        assert!(l.check_ip(Action::Register, Some("1.2.3.4")).is_err());
+
+        clock.advance(Duration::from_secs(30));
+
+        assert!(l.check_ip(Action::Register, Some("1.2.3.4")).is_ok());
+    }
+
+    #[test]
+    fn a_slowed_down_ip_may_try_again_after_its_wait() {
+        let clock = Arc::new(ManualClock::starting_now());
+        let cfg = LimitsConfig {
+            free_attempts: 1,
+            ..LimitsConfig::default()
+        };
+        let l = Limiter::new(cfg, clock.clone());
+        l.begin_login("ada", Some("1.1.1.1")).unwrap();
+        let Err(AuthError::RateLimited {
+            retry_after_secs, ..
+        }) = l.begin_login("ada", Some("1.1.1.1"))
+        else {
+            panic!("the second attempt should wait");
+        };
+
+        clock.advance(Duration::from_secs(retry_after_secs));
+
+        assert!(l.begin_login("ada", Some("1.1.1.1")).is_ok());
+    }
+
+    #[test]
+    fn an_account_block_ends_after_block_for() {
+        let clock = Arc::new(ManualClock::starting_now());
+        let cfg = LimitsConfig {
+            free_attempts: 1000,
+            max_failures: 3,
+            ..LimitsConfig::default()
+        };
+        let block_for = cfg.block_for;
+        let l = Limiter::new(cfg, clock.clone());
+        for i in 0..3 {
+            l.begin_login("ada", Some(&format!("10.0.0.{i}"))).unwrap();
+        }
+        assert!(l.begin_login("ada", Some("10.0.1.1")).is_err());
+
+        clock.advance(block_for);
+
+        assert!(l.begin_login("ada", Some("10.0.1.1")).is_ok());
     }
 
     #[test]
@@ -504,11 +599,14 @@ mod tests {
 
     #[test]
     fn disabled_limits_never_refuse() {
-        let l = Limiter::new(LimitsConfig {
-            enabled: false,
-            max_failures: 1,
-            ..LimitsConfig::default()
-        });
+        let l = Limiter::new(
+            LimitsConfig {
+                enabled: false,
+                max_failures: 1,
+                ..LimitsConfig::default()
+            },
+            clock(),
+        );
         for _ in 0..10 {
             assert!(l.begin_login("ada", None).is_ok());
             assert!(l.check_forgot("a@b.c").is_ok());

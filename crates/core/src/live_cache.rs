@@ -20,14 +20,17 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::RwLock;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::clock::Clock;
 
 const SHARDS: usize = 16;
 
 /// Values by string key (a session id, a user id), each trusted for the cache's TTL.
 pub struct LiveCache<V> {
     ttl: Duration,
+    clock: Arc<dyn Clock>,
     per_shard: usize,
     epoch: AtomicU64,
     shards: Vec<RwLock<HashMap<String, Entry<V>>>>,
@@ -35,7 +38,8 @@ pub struct LiveCache<V> {
 
 struct Entry<V> {
     value: V,
-    cached_at: Instant,
+    /// The clock's monotonic time when the store gave the value.
+    cached_at: Duration,
 }
 
 /// The cache's change counter as read before a store lookup; see [`LiveCache::insert`].
@@ -43,11 +47,12 @@ struct Entry<V> {
 pub struct Epoch(u64);
 
 impl<V: Clone> LiveCache<V> {
-    /// A cache answering for at most `ttl` after a store lookup, holding about `capacity`
-    /// values. A zero `ttl` or `capacity` disables it.
-    pub fn new(ttl: Duration, capacity: usize) -> Self {
+    /// A cache answering for at most `ttl` after a store lookup (as `clock` measures it),
+    /// holding about `capacity` values. A zero `ttl` or `capacity` disables it.
+    pub fn new(ttl: Duration, capacity: usize, clock: Arc<dyn Clock>) -> Self {
         LiveCache {
             ttl,
+            clock,
             per_shard: capacity.div_ceil(SHARDS),
             epoch: AtomicU64::new(0),
             shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
@@ -68,7 +73,7 @@ impl<V: Clone> LiveCache<V> {
         let shard = self.shard(key).read().unwrap_or_else(|p| p.into_inner());
         shard
             .get(key)
-            .filter(|e| e.cached_at.elapsed() < self.ttl)
+            .filter(|e| self.is_fresh(e))
             .map(|e| e.value.clone())
     }
 
@@ -88,8 +93,7 @@ impl<V: Clone> LiveCache<V> {
             return;
         }
         if shard.len() >= self.per_shard {
-            let ttl = self.ttl;
-            shard.retain(|_, e| e.cached_at.elapsed() < ttl);
+            shard.retain(|_, e| self.is_fresh(e));
             if shard.len() >= self.per_shard {
                 shard.clear();
             }
@@ -98,7 +102,7 @@ impl<V: Clone> LiveCache<V> {
             key.to_owned(),
             Entry {
                 value: value.clone(),
-                cached_at: Instant::now(),
+                cached_at: self.clock.elapsed(),
             },
         );
     }
@@ -123,6 +127,10 @@ impl<V: Clone> LiveCache<V> {
         }
     }
 
+    fn is_fresh(&self, entry: &Entry<V>) -> bool {
+        self.clock.elapsed().saturating_sub(entry.cached_at) < self.ttl
+    }
+
     fn shard(&self, key: &str) -> &RwLock<HashMap<String, Entry<V>>> {
         let mut h = DefaultHasher::new();
         key.hash(&mut h);
@@ -133,14 +141,19 @@ impl<V: Clone> LiveCache<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
     use crate::domain::UserId;
 
+    fn clock() -> Arc<ManualClock> {
+        Arc::new(ManualClock::starting_now())
+    }
+
     fn cache() -> LiveCache<UserId> {
-        LiveCache::new(Duration::from_secs(60), 1000)
+        LiveCache::new(Duration::from_secs(60), 1000, clock())
     }
 
     fn ada() -> UserId {
-        UserId("ada".into())
+        UserId::from_string("ada")
     }
 
     #[test]
@@ -155,7 +168,7 @@ mod tests {
     #[test]
     fn forgetting_a_user_forgets_all_their_sessions_and_no_one_elses() {
         let c = cache();
-        let grace = UserId("grace".into());
+        let grace = UserId::from_string("grace");
         c.insert("a1", &ada(), c.epoch());
         c.insert("a2", &ada(), c.epoch());
         c.insert("g1", &grace, c.epoch());
@@ -177,15 +190,18 @@ mod tests {
 
     #[test]
     fn entries_expire_after_the_ttl() {
-        let c = LiveCache::<UserId>::new(Duration::from_millis(20), 10);
+        let clock = clock();
+        let c = LiveCache::<UserId>::new(Duration::from_secs(2), 10, clock.clone());
         c.insert("s1", &ada(), c.epoch());
-        std::thread::sleep(Duration::from_millis(30));
+        clock.advance(Duration::from_millis(1999));
+        assert_eq!(c.get("s1"), Some(ada()));
+        clock.advance(Duration::from_millis(1));
         assert_eq!(c.get("s1"), None);
     }
 
     #[test]
     fn a_zero_ttl_disables_the_cache() {
-        let c = LiveCache::<UserId>::new(Duration::ZERO, 10);
+        let c = LiveCache::<UserId>::new(Duration::ZERO, 10, clock());
         c.insert("s1", &ada(), c.epoch());
         assert!(!c.is_enabled());
         assert_eq!(c.get("s1"), None);
@@ -193,7 +209,7 @@ mod tests {
 
     #[test]
     fn a_full_cache_stays_within_its_capacity() {
-        let c = LiveCache::<UserId>::new(Duration::from_secs(60), SHARDS * 2);
+        let c = LiveCache::<UserId>::new(Duration::from_secs(60), SHARDS * 2, clock());
         for i in 0..1000 {
             c.insert(&format!("s{i}"), &ada(), c.epoch());
         }

@@ -162,8 +162,9 @@ impl TokenSigner {
             .map_err(|e| AuthError::Internal(format!("sign: {e}")))
     }
 
-    /// Verifies signature, algorithm, `exp`, `iss` and `aud`; returns the claims.
-    pub fn verify(&self, token: &str) -> Result<AccessClaims, AuthError> {
+    /// Verifies signature, algorithm, `iss` and `aud`, and that `exp` has not passed at
+    /// `now` (seconds since the epoch, with [`LEEWAY_SECS`] of clock skew); returns the claims.
+    pub fn verify(&self, token: &str, now: i64) -> Result<AccessClaims, AuthError> {
         let invalid = AuthError::Unauthenticated("Invalid or expired access token");
         let key = match &self.hmac_key {
             Some(k) => k,
@@ -176,11 +177,21 @@ impl TokenSigner {
                 self.verifying.get(&kid).ok_or(invalid)?
             }
         };
-        jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
             .map(|d| d.claims)
-            .map_err(|_| AuthError::Unauthenticated("Invalid or expired access token"))
+            .map_err(|_| AuthError::Unauthenticated("Invalid or expired access token"))?;
+        // jsonwebtoken would read the system clock; the service's clock decides instead.
+        if claims.exp < now.saturating_sub(LEEWAY_SECS) {
+            return Err(AuthError::Unauthenticated(
+                "Invalid or expired access token",
+            ));
+        }
+        Ok(claims)
     }
 }
+
+/// Clock skew allowed when checking `exp`, in seconds.
+pub const LEEWAY_SECS: i64 = 5;
 
 fn validation(alg: Algorithm, issuer: &str, audience: &str) -> Validation {
     let mut v = Validation::new(alg);
@@ -188,8 +199,8 @@ fn validation(alg: Algorithm, issuer: &str, audience: &str) -> Validation {
     v.set_issuer(&[issuer]);
     v.set_audience(&[audience]);
     v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    v.leeway = 5;
-    v.validate_exp = true;
+    // `exp` is required here and compared with the service's clock in `verify`.
+    v.validate_exp = false;
     v.validate_nbf = false;
     v
 }
@@ -198,8 +209,12 @@ fn validation(alg: Algorithm, issuer: &str, audience: &str) -> Validation {
 mod tests {
     use super::*;
 
+    fn now() -> i64 {
+        Utc::now().timestamp()
+    }
+
     fn claims(exp_offset: i64) -> AccessClaims {
-        let now = Utc::now().timestamp();
+        let now = now();
         AccessClaims {
             iss: "http://localhost:8080".into(),
             aud: "authgate".into(),
@@ -228,7 +243,7 @@ mod tests {
     fn an_ed25519_token_verifies_and_names_its_key() {
         let s = ed_signer();
         let t = s.sign(&claims(60)).unwrap();
-        assert_eq!(s.verify(&t).unwrap(), claims(60));
+        assert_eq!(s.verify(&t, now()).unwrap(), claims(60));
         let kid = jsonwebtoken::decode_header(&t).unwrap().kid.unwrap();
         assert_eq!(s.jwks()["keys"][0]["kid"], kid);
     }
@@ -236,8 +251,19 @@ mod tests {
     #[test]
     fn expired_and_foreign_tokens_are_refused() {
         let s = ed_signer();
-        assert!(s.verify(&s.sign(&claims(-60)).unwrap()).is_err());
-        assert!(s.verify(&ed_signer().sign(&claims(60)).unwrap()).is_err());
+        assert!(s.verify(&s.sign(&claims(-60)).unwrap(), now()).is_err());
+        assert!(s
+            .verify(&ed_signer().sign(&claims(60)).unwrap(), now())
+            .is_err());
+    }
+
+    #[test]
+    fn expiry_is_judged_by_the_time_given_with_the_leeway() {
+        let s = ed_signer();
+        let token = s.sign(&claims(60)).unwrap();
+        let exp = claims(60).exp;
+        assert!(s.verify(&token, exp + LEEWAY_SECS).is_ok());
+        assert!(s.verify(&token, exp + LEEWAY_SECS + 1).is_err());
     }
 
     #[test]
@@ -245,19 +271,19 @@ mod tests {
         let s = ed_signer();
         let mut c = claims(60);
         c.iss = "https://evil.example".into();
-        assert!(s.verify(&s.sign(&c).unwrap()).is_err());
+        assert!(s.verify(&s.sign(&c).unwrap(), now()).is_err());
         let mut c = claims(60);
         c.aud = "other".into();
-        assert!(s.verify(&s.sign(&c).unwrap()).is_err());
+        assert!(s.verify(&s.sign(&c).unwrap(), now()).is_err());
     }
 
     #[test]
     fn hs256_tokens_do_not_verify_under_eddsa_and_vice_versa() {
         let hs = TokenSigner::hs256(&[7u8; 32], "http://localhost:8080", "authgate");
         let ed = ed_signer();
-        assert!(ed.verify(&hs.sign(&claims(60)).unwrap()).is_err());
-        assert!(hs.verify(&ed.sign(&claims(60)).unwrap()).is_err());
-        assert!(hs.verify(&hs.sign(&claims(60)).unwrap()).is_ok());
+        assert!(ed.verify(&hs.sign(&claims(60)).unwrap(), now()).is_err());
+        assert!(hs.verify(&ed.sign(&claims(60)).unwrap(), now()).is_err());
+        assert!(hs.verify(&hs.sign(&claims(60)).unwrap(), now()).is_ok());
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub struct UserDto {
 impl From<User> for UserDto {
     fn from(u: User) -> Self {
         UserDto {
-            id: u.id.0,
+            id: u.id.into_string(),
             email: u.email,
             username: u.username,
             name: u.name,
@@ -174,7 +174,7 @@ impl From<SessionView> for SessionDto {
     fn from(v: SessionView) -> Self {
         let s = v.session;
         SessionDto {
-            id: s.id.0,
+            id: s.id.into_string(),
             created_at: s.created_at,
             last_used_at: s.last_used_at,
             expires_at: s.expires_at,

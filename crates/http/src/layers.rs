@@ -18,7 +18,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps the router in every cross-cutting layer (innermost first). `https`: the public URL
 /// is https, so browsers are told to use nothing else (HSTS).
-pub fn apply(router: Router, https: bool) -> Router {
+pub(crate) fn apply(router: Router, https: bool) -> Router {
     let headers: [(HeaderName, &'static str); 6] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::CACHE_CONTROL, "no-store"),

@@ -4,13 +4,17 @@ use std::collections::BTreeMap;
 
 use authgate_core::keys::rotate_signing_key;
 use authgate_core::service::RegisterRequest;
-use authgate_core::{AuthError, Store};
+use authgate_core::AuthError;
+use authgate_http::dto::UserDto;
 
-use crate::app::{build_service, shutdown_signal, App};
+use crate::app::App;
+use crate::assemble::system_clock;
 use crate::cli::{Command, CreateUser, KeysCommand, UserCommand};
 use crate::config::Config;
 use crate::error::{describe, Error};
 use crate::password::read_new_password;
+use crate::signals::shutdown_signal;
+use crate::store::open_migrated;
 
 /// Runs one subcommand to completion.
 pub async fn run(command: Command, config: Config) -> Result<(), Error> {
@@ -27,26 +31,10 @@ pub async fn run(command: Command, config: Config) -> Result<(), Error> {
     }
 }
 
-pub(crate) async fn open_migrated(config: &Config) -> Result<std::sync::Arc<dyn Store>, Error> {
-    log_warnings(config);
-    let store = crate::store::connect(config).await?;
-    store
-        .migrate()
-        .await
-        .map_err(Error::store("cannot migrate the database"))?;
-    Ok(store)
-}
-
-fn log_warnings(config: &Config) {
-    for warning in config.warnings() {
-        tracing::warn!("{warning}");
-    }
-}
-
 async fn create_user(config: Config, args: CreateUser) -> Result<(), Error> {
     let password = read_new_password()?;
     let store = open_migrated(&config).await?;
-    let service = build_service(&config, store).await?;
+    let service = crate::assemble::service(&config, store, system_clock(), None).await?;
     let request = RegisterRequest {
         email: args.email,
         password: Some(password),
@@ -60,7 +48,7 @@ async fn create_user(config: Config, args: CreateUser) -> Result<(), Error> {
         .create_user(request)
         .await
         .map_err(|e| Error::Input(user_error(&e)))?;
-    let json = serde_json::to_string_pretty(&user).expect("a user serializes");
+    let json = serde_json::to_string_pretty(&UserDto::from(user)).expect("a user serializes");
     println!("{json}");
     Ok(())
 }
@@ -91,7 +79,7 @@ fn user_error(e: &AuthError) -> String {
 
 async fn rotate_keys(config: Config) -> Result<(), Error> {
     let store = open_migrated(&config).await?;
-    let kid = rotate_signing_key(store.as_ref())
+    let kid = rotate_signing_key(store.as_ref(), system_clock().now())
         .await
         .map_err(Error::auth("cannot rotate the signing key"))?;
     if config.jwt_secret.is_some() {

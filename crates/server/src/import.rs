@@ -12,11 +12,11 @@ use authgate_core::{AuthConfig, AuthError, AuthService, Store};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::app::build_service;
+use crate::assemble::system_clock;
 use crate::cli::ImportArgs;
-use crate::commands::open_migrated;
 use crate::config::{Config, DatabaseKind};
 use crate::error::{describe, Error};
+use crate::store::open_migrated;
 
 /// Where valid records go: the database, or (`--dry-run`) nowhere.
 enum Target {
@@ -39,7 +39,8 @@ pub(crate) async fn run(config: Config, args: ImportArgs) -> Result<(), Error> {
         let seen = HashSet::new();
         Target::DryRun { existing, seen }
     } else {
-        Target::Write(build_service(&config, open_migrated(&config).await?).await?)
+        let store = open_migrated(&config).await?;
+        Target::Write(crate::assemble::service(&config, store, system_clock(), None).await?)
     };
     let (mut imported, mut rejected) = (0, 0);
     for (line, value) in &records {
@@ -93,7 +94,9 @@ async fn import_one(
     }
     if value.is_object() {
         // Name the other fields' problems too, so one run shows everything to fix.
-        if let Err(AuthError::Validation { details, .. }) = record.validate(auth) {
+        if let Err(AuthError::Validation { details, .. }) =
+            record.validate(auth, system_clock().now())
+        {
             for (field, p) in details {
                 problems.entry(field).or_insert(p);
             }
@@ -111,7 +114,7 @@ impl Target {
             Target::Write(service) => return service.import_user(record).await.map(drop),
             Target::DryRun { existing, seen } => (existing, seen),
         };
-        let new = record.validate(auth)?;
+        let new = record.validate(auth, system_clock().now())?;
         let keys = [
             ("email", &new.email_normalized),
             ("username", &new.username_normalized),

@@ -16,13 +16,18 @@
 #![warn(missing_docs)]
 
 pub mod app;
+mod assemble;
+mod background;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
 mod import;
+mod metrics;
 mod pages;
 pub mod password;
+mod serve;
+pub mod signals;
 pub mod store;
 pub mod telemetry;
 

@@ -9,6 +9,20 @@ use authgate_store_sql::{PostgresOptions, PostgresStore, SqliteOptions, SqliteSt
 use crate::config::{Config, DatabaseKind, SqliteSynchronous};
 use crate::error::Error;
 
+/// Logs the configuration's warnings, connects to the configured store and brings its
+/// schema up to date: what every command that touches the database starts with.
+pub async fn open_migrated(config: &Config) -> Result<Arc<dyn Store>, Error> {
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
+    let store = connect(config).await?;
+    store
+        .migrate()
+        .await
+        .map_err(Error::store("cannot migrate the database"))?;
+    Ok(store)
+}
+
 /// Connects to the configured store (it does not migrate; see [`Store::migrate`]).
 ///
 /// `sqlite:` URLs open (and create) an SQLite file; `postgres://` and `mongodb://` URLs

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use mongodb::bson::{doc, Bson, Document};
 
 use crate::codec::{date, opt_str, opt_string, string, time};
+use crate::collections::AUDIT_EVENTS;
 use crate::error::db_err;
-use crate::store::AUDIT_EVENTS;
 use crate::MongoStore;
 
 /// The event a stored document describes.
@@ -23,8 +23,8 @@ fn audit_record(d: &Document) -> StoreResult<AuditRecord> {
         at: time(d, "at")?,
         kind: string(d, "kind")?,
         outcome: string(d, "outcome")?,
-        user_id: opt_string(d, "user_id")?.map(UserId),
-        session_id: opt_string(d, "session_id")?.map(SessionId),
+        user_id: opt_string(d, "user_id")?.map(UserId::from_string),
+        session_id: opt_string(d, "session_id")?.map(SessionId::from_string),
         ip: opt_string(d, "ip")?,
         user_agent: opt_string(d, "user_agent")?,
         request_id: opt_string(d, "request_id")?,
@@ -39,8 +39,8 @@ fn audit_doc(e: &AuditRecord) -> Document {
         "at": date(e.at),
         "kind": &e.kind,
         "outcome": &e.outcome,
-        "user_id": opt_str(e.user_id.as_ref().map(|u| u.0.as_str())),
-        "session_id": opt_str(e.session_id.as_ref().map(|s| s.0.as_str())),
+        "user_id": opt_str(e.user_id.as_ref().map(|u| u.as_str())),
+        "session_id": opt_str(e.session_id.as_ref().map(|s| s.as_str())),
         "ip": opt_str(e.ip.as_deref()),
         "user_agent": opt_str(e.user_agent.as_deref()),
         "request_id": opt_str(e.request_id.as_deref()),
@@ -70,7 +70,7 @@ impl AuditStore for MongoStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let mut filter = doc! { "user_id": &user_id.0 };
+        let mut filter = doc! { "user_id": user_id.as_str() };
         if let Some(before) = before {
             filter.insert("_id", doc! { "$lt": before });
         }

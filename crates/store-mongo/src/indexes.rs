@@ -16,11 +16,12 @@ use std::time::Duration;
 use authgate_core::store::StoreResult;
 use mongodb::bson::{doc, Document};
 use mongodb::options::IndexOptions;
-use mongodb::IndexModel;
+use mongodb::{Database, IndexModel};
 
+use crate::collections::{
+    AUDIT_EVENTS, MAIL_QUEUE, ONE_TIME_TOKENS, REFRESH_TOKENS, SESSIONS, USERS,
+};
 use crate::error::db_err;
-use crate::store::{AUDIT_EVENTS, MAIL_QUEUE, ONE_TIME_TOKENS, REFRESH_TOKENS, SESSIONS, USERS};
-use crate::MongoStore;
 
 /// How long sessions and refresh tokens are kept after they expire.
 pub(crate) const SESSION_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -141,13 +142,13 @@ impl IndexSpec {
 }
 
 /// Creates every index (and with them the collections).
-pub(crate) async fn create_all(store: &MongoStore) -> StoreResult<()> {
+pub(crate) async fn create_all(db: &Database) -> StoreResult<()> {
     for (collection, model) in indexes() {
         let mut tries = 0;
         loop {
             tries += 1;
-            match store
-                .collection(collection)
+            match db
+                .collection::<Document>(collection)
                 .create_index(model.clone())
                 .await
             {

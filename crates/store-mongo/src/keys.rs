@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use mongodb::bson::{doc, Document};
 
 use crate::codec::{binary, bytes, date, opt_date, opt_time, string, time};
+use crate::collections::SIGNING_KEYS;
 use crate::error::db_err;
-use crate::store::SIGNING_KEYS;
 use crate::MongoStore;
 
 /// The key a stored document describes.

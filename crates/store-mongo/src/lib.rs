@@ -24,6 +24,7 @@
 mod atomic;
 mod audit;
 mod codec;
+mod collections;
 mod error;
 mod indexes;
 mod keys;

@@ -12,8 +12,8 @@ use mongodb::bson::{doc, Bson, Document};
 use mongodb::options::ReturnDocument;
 
 use crate::codec::{date, int, string, time};
+use crate::collections::MAIL_QUEUE;
 use crate::error::db_err;
-use crate::store::MAIL_QUEUE;
 use crate::MongoStore;
 
 /// Longest stored `last_error`, in characters.

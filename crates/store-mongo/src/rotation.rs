@@ -21,7 +21,7 @@ use mongodb::ClientSession;
 
 use crate::atomic::{in_session, Atomic, Done};
 use crate::codec::date;
-use crate::store::{REFRESH_TOKENS, SESSIONS};
+use crate::collections::{REFRESH_TOKENS, SESSIONS};
 use crate::MongoStore;
 
 /// The document stored for a current refresh token.
@@ -33,7 +33,7 @@ pub(crate) fn refresh_token_doc(
 ) -> Document {
     doc! {
         "_id": hash.to_hex(),
-        "session_id": &session_id.0,
+        "session_id": session_id.as_str(),
         "issued_at": date(issued_at),
         "rotated_at": Bson::Null,
         "expires_at": date(session_expires_at),
@@ -58,7 +58,7 @@ impl Atomic for Rotate<'_> {
         mut session: Option<&mut ClientSession>,
     ) -> Result<Done<Rotation>> {
         let (tokens, sessions) = (store.collection(REFRESH_TOKENS), store.collection(SESSIONS));
-        let (old, sid) = (self.old.to_hex(), &self.session_id.0);
+        let (old, sid) = (self.old.to_hex(), self.session_id.as_str());
         let (now, expires_at) = (date(self.now), date(self.new_expires_at));
 
         let claimed = in_session!(
@@ -102,7 +102,7 @@ impl Rotate<'_> {
     async fn undo(&self, store: &MongoStore, previous: &Document) -> Result<()> {
         let tokens = store.collection(REFRESH_TOKENS);
         tokens
-            .delete_one(doc! { "_id": self.new.to_hex(), "session_id": &self.session_id.0 })
+            .delete_one(doc! { "_id": self.new.to_hex(), "session_id": self.session_id.as_str() })
             .await?;
         let expires_at = previous.get("expires_at").cloned().unwrap_or(Bson::Null);
         tokens

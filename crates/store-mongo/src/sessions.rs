@@ -14,9 +14,9 @@ use mongodb::ClientSession;
 
 use crate::atomic::{in_session, Atomic, Done};
 use crate::codec::{binary, bytes, date, opt_str, opt_string, opt_time, string, time};
+use crate::collections::{REFRESH_TOKENS, SESSIONS, USERS};
 use crate::error::db_err;
 use crate::rotation::{refresh_token_doc, Rotate};
-use crate::store::{REFRESH_TOKENS, SESSIONS, USERS};
 use crate::MongoStore;
 
 /// Sessions deleted per round of `prune_sessions`.
@@ -25,8 +25,8 @@ const PRUNE_BATCH: i64 = 500;
 /// The session a stored document describes.
 fn session(d: &Document) -> StoreResult<Session> {
     Ok(Session {
-        id: SessionId(string(d, "_id")?),
-        user_id: UserId(string(d, "user_id")?),
+        id: SessionId::from_string(string(d, "_id")?),
+        user_id: UserId::from_string(string(d, "user_id")?),
         created_at: time(d, "created_at")?,
         last_used_at: time(d, "last_used_at")?,
         expires_at: time(d, "expires_at")?,
@@ -58,7 +58,7 @@ impl Atomic for CreateSession<'_> {
         let (sessions, tokens) = (store.collection(SESSIONS), store.collection(REFRESH_TOKENS));
         let login = in_session!(
             users.update_one(
-                doc! { "_id": &s.user_id.0 },
+                doc! { "_id": s.user_id.as_str() },
                 doc! { "$set": { "last_login_at": date(s.created_at) } },
             ),
             session
@@ -68,8 +68,8 @@ impl Atomic for CreateSession<'_> {
             return Ok(Done::Abort(Err(StoreError::NotFound)));
         }
         let session_doc = doc! {
-            "_id": &s.id.0,
-            "user_id": &s.user_id.0,
+            "_id": s.id.as_str(),
+            "user_id": s.user_id.as_str(),
             "created_at": date(s.created_at),
             "last_used_at": date(s.last_used_at),
             "expires_at": date(s.expires_at),
@@ -117,8 +117,8 @@ impl SessionStore for MongoStore {
             return Ok(None);
         };
         Ok(Some(RefreshTokenRecord {
-            session_id: SessionId(session_id),
-            user_id: UserId(string(&session, "user_id")?),
+            session_id: SessionId::from_string(session_id),
+            user_id: UserId::from_string(string(&session, "user_id")?),
             rotated_at: opt_time(&token, "rotated_at")?,
             rotation_key: bytes(&session, "rotation_key")?,
             session_revoked_at: opt_time(&session, "revoked_at")?,
@@ -152,14 +152,16 @@ impl SessionStore for MongoStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<UserId>> {
         let mut filter = live(now);
-        filter.insert("_id", &id.0);
+        filter.insert("_id", id.as_str());
         let found = self
             .collection(SESSIONS)
             .find_one(filter)
             .projection(doc! { "user_id": 1 })
             .await
             .map_err(db_err)?;
-        found.map(|d| string(&d, "user_id").map(UserId)).transpose()
+        found
+            .map(|d| string(&d, "user_id").map(UserId::from_string))
+            .transpose()
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
@@ -169,7 +171,7 @@ impl SessionStore for MongoStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<Session>> {
         let mut filter = live(now);
-        filter.insert("user_id", &user_id.0);
+        filter.insert("user_id", user_id.as_str());
         let mut cursor = self
             .collection(SESSIONS)
             .find(filter)
@@ -181,7 +183,7 @@ impl SessionStore for MongoStore {
             sessions.push(session(&cursor.deserialize_current().map_err(db_err)?)?);
         }
         // Newest first. Sorted here: a user has a handful of sessions.
-        sessions.sort_by(|a, b| (b.created_at, &b.id.0).cmp(&(a.created_at, &a.id.0)));
+        sessions.sort_by(|a, b| (b.created_at, b.id.as_str()).cmp(&(a.created_at, a.id.as_str())));
         Ok(sessions)
     }
 
@@ -193,8 +195,8 @@ impl SessionStore for MongoStore {
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let mut filter = live(now);
-        filter.insert("_id", &id.0);
-        filter.insert("user_id", &user_id.0);
+        filter.insert("_id", id.as_str());
+        filter.insert("user_id", user_id.as_str());
         let done = self
             .collection(SESSIONS)
             .update_one(filter, doc! { "$set": { "revoked_at": date(now) } })
@@ -206,7 +208,7 @@ impl SessionStore for MongoStore {
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
     async fn revoke_all_sessions(&self, user_id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
         let mut filter = live(now);
-        filter.insert("user_id", &user_id.0);
+        filter.insert("user_id", user_id.as_str());
         let done = self
             .collection(SESSIONS)
             .update_many(filter, doc! { "$set": { "revoked_at": date(now) } })
@@ -223,8 +225,8 @@ impl SessionStore for MongoStore {
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
         let mut filter = live(now);
-        filter.insert("user_id", &user_id.0);
-        filter.insert("_id", doc! { "$ne": &keep.0 });
+        filter.insert("user_id", user_id.as_str());
+        filter.insert("_id", doc! { "$ne": keep.as_str() });
         let done = self
             .collection(SESSIONS)
             .update_many(filter, doc! { "$set": { "revoked_at": date(now) } })

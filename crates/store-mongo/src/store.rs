@@ -23,21 +23,6 @@ const DRIVER_MAX_POOL_SIZE: u32 = 10;
 /// How long opening a connection may take, unless the URL sets `connectTimeoutMS`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Collection of users.
-pub(crate) const USERS: &str = "users";
-/// Collection of sessions.
-pub(crate) const SESSIONS: &str = "sessions";
-/// Collection of refresh tokens (current and rotated), by hash.
-pub(crate) const REFRESH_TOKENS: &str = "refresh_tokens";
-/// Collection of email-verification and password-reset tokens, by hash.
-pub(crate) const ONE_TIME_TOKENS: &str = "one_time_tokens";
-/// Collection of mail waiting to be sent.
-pub(crate) const MAIL_QUEUE: &str = "mail_queue";
-/// Collection of token signing keys, by kid.
-pub(crate) const SIGNING_KEYS: &str = "signing_keys";
-/// Collection of audit events, by event id.
-pub(crate) const AUDIT_EVENTS: &str = "audit_events";
-
 /// The CommandNotFound error code (servers older than 4.4.2 have no `hello`).
 const COMMAND_NOT_FOUND: i32 = 59;
 
@@ -184,7 +169,7 @@ fn topology_supports_transactions(hello: &Document) -> bool {
 impl Store for MongoStore {
     #[tracing::instrument(skip_all, fields(database = self.db.name()))]
     async fn migrate(&self) -> StoreResult<()> {
-        crate::indexes::create_all(self).await
+        crate::indexes::create_all(&self.db).await
     }
 
     #[tracing::instrument(skip_all)]

@@ -18,9 +18,9 @@ use mongodb::ClientSession;
 
 use crate::atomic::{in_session, Atomic, Done};
 use crate::codec::{date, string};
+use crate::collections::{MAIL_QUEUE, ONE_TIME_TOKENS};
 use crate::error::db_err;
 use crate::mail::mail_doc;
-use crate::store::{MAIL_QUEUE, ONE_TIME_TOKENS};
 use crate::MongoStore;
 
 /// The filter of the token `hash` if it is usable for `purpose` at `now`.
@@ -36,7 +36,7 @@ fn usable(hash: &TokenHash, purpose: TokenPurpose, now: DateTime<Utc>) -> Docume
 /// The owner and address of a token document.
 fn consumed(d: &Document) -> StoreResult<ConsumedToken> {
     Ok(ConsumedToken {
-        user_id: UserId(string(d, "user_id")?),
+        user_id: UserId::from_string(string(d, "user_id")?),
         email: string(d, "email")?,
     })
 }
@@ -64,7 +64,7 @@ impl Atomic for CreateToken<'_> {
         if self.supersede {
             in_session!(
                 tokens.update_many(
-                    doc! { "user_id": &t.user_id.0, "purpose": t.purpose.as_str(), "used_at": Bson::Null },
+                    doc! { "user_id": t.user_id.as_str(), "purpose": t.purpose.as_str(), "used_at": Bson::Null },
                     doc! { "$set": { "used_at": date(t.created_at) } },
                 ),
                 session
@@ -73,7 +73,7 @@ impl Atomic for CreateToken<'_> {
         }
         let token_doc = doc! {
             "_id": t.hash.to_hex(),
-            "user_id": &t.user_id.0,
+            "user_id": t.user_id.as_str(),
             "purpose": t.purpose.as_str(),
             "email": &t.email,
             "created_at": date(t.created_at),
@@ -181,7 +181,7 @@ impl OneTimeTokenStore for MongoStore {
         let done = self
             .collection(ONE_TIME_TOKENS)
             .update_many(
-                doc! { "user_id": &user_id.0, "purpose": purpose.as_str(), "used_at": Bson::Null },
+                doc! { "user_id": user_id.as_str(), "purpose": purpose.as_str(), "used_at": Bson::Null },
                 doc! { "$set": { "used_at": date(now) } },
             )
             .await

@@ -15,9 +15,9 @@ use mongodb::ClientSession;
 
 use crate::atomic::{in_session, Atomic, Done};
 use crate::codec::{date, opt_date, opt_str, opt_string, opt_time, string, time};
+use crate::collections::{MAIL_QUEUE, ONE_TIME_TOKENS, SESSIONS, USERS};
 use crate::error::db_err;
 use crate::mail::mail_doc;
-use crate::store::{MAIL_QUEUE, ONE_TIME_TOKENS, SESSIONS, USERS};
 use crate::MongoStore;
 
 /// The document stored for a new user.
@@ -26,7 +26,7 @@ fn user_doc(new: &NewUser) -> Document {
     // A user created already verified (e.g. by an administrator) was verified at creation.
     let verified_at = u.email_verified.then_some(u.created_at);
     let mut d = doc! {
-        "_id": &u.id.0,
+        "_id": u.id.as_str(),
         "email": opt_str(u.email.as_deref()),
         "username": opt_str(u.username.as_deref()),
         "name": opt_str(u.name.as_deref()),
@@ -52,7 +52,7 @@ fn user_doc(new: &NewUser) -> Document {
 fn user_record(d: &Document) -> StoreResult<UserRecord> {
     Ok(UserRecord {
         user: User {
-            id: UserId(string(d, "_id")?),
+            id: UserId::from_string(string(d, "_id")?),
             email: opt_string(d, "email")?,
             username: opt_string(d, "username")?,
             name: opt_string(d, "name")?,
@@ -83,7 +83,7 @@ impl MongoStore {
     async fn update_user(&self, id: &UserId, update: Document) -> StoreResult<()> {
         let done = self
             .collection(USERS)
-            .update_one(doc! { "_id": &id.0 }, update)
+            .update_one(doc! { "_id": id.as_str() }, update)
             .await
             .map_err(db_err)?;
         if done.matched_count == 0 {
@@ -106,7 +106,7 @@ impl UserStore for MongoStore {
 
     #[tracing::instrument(skip_all, fields(user_id = %id))]
     async fn find_user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
-        self.find_user(doc! { "_id": &id.0 }).await
+        self.find_user(doc! { "_id": id.as_str() }).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -139,7 +139,7 @@ impl UserStore for MongoStore {
         let done = self
             .collection(USERS)
             .update_one(
-                doc! { "_id": &id.0, "email_verified_at": Bson::Null },
+                doc! { "_id": id.as_str(), "email_verified_at": Bson::Null },
                 doc! { "$set": { "email_verified_at": date(at) } },
             )
             .await
@@ -180,7 +180,7 @@ impl Atomic for ReplacePassword<'_> {
         mut session: Option<&mut ClientSession>,
     ) -> mongodb::error::Result<Done<bool>> {
         let (change, at) = (self.0, date(self.0.at));
-        let user = &change.user_id.0;
+        let user = change.user_id.as_str();
         let tokens = store.collection(ONE_TIME_TOKENS);
         if let Some(hash) = &change.reset_token {
             let spent = in_session!(

@@ -128,7 +128,7 @@ async fn accounts_without_email_or_username_store_no_normalized_value() {
     let stored = store
         .database()
         .collection::<Document>("users")
-        .find_one(doc! { "_id": &user.user.id.0 })
+        .find_one(doc! { "_id": user.user.id.as_str() })
         .await
         .unwrap()
         .expect("stored");
@@ -160,15 +160,19 @@ async fn pruning_sessions_also_deletes_their_refresh_token_documents() {
                 .expect("counting refresh tokens")
         }
     };
-    assert_eq!(count(dead.0.clone()).await, 1, "before pruning");
+    assert_eq!(count(dead.as_str().to_owned()).await, 1, "before pruning");
 
     assert_eq!(store.prune_sessions(t - day).await.unwrap(), 1);
     assert_eq!(
-        count(dead.0).await,
+        count(dead.as_str().to_owned()).await,
         0,
         "the pruned session's tokens are gone"
     );
-    assert_eq!(count(live.0).await, 1, "the live session's token stays");
+    assert_eq!(
+        count(live.as_str().to_owned()).await,
+        1,
+        "the live session's token stays"
+    );
 }
 
 /// The key fields of each index per collection after `migrate()`, besides `_id` (by keys, not

@@ -136,15 +136,65 @@ pub fn one_time_token(
     }
 }
 
-/// Stores a one-time token (with its mail) and returns it.
-pub async fn create_token(
+/// Stores a live one-time token (valid for an hour, with its mail) beside the user's
+/// earlier ones, and returns it.
+pub async fn issue_token(
+    store: &dyn Store,
+    user_id: &UserId,
+    purpose: TokenPurpose,
+) -> NewOneTimeToken {
+    store_token(
+        store,
+        one_time_token(user_id, purpose, now(), Duration::hours(1)),
+        false,
+    )
+    .await
+}
+
+/// Like [`issue_token`], but the user's earlier unused tokens of that purpose die.
+pub async fn issue_token_superseding(
+    store: &dyn Store,
+    user_id: &UserId,
+    purpose: TokenPurpose,
+) -> NewOneTimeToken {
+    store_token(
+        store,
+        one_time_token(user_id, purpose, now(), Duration::hours(1)),
+        true,
+    )
+    .await
+}
+
+/// Like [`issue_token`], valid for `ttl` from now.
+pub async fn issue_token_lasting(
     store: &dyn Store,
     user_id: &UserId,
     purpose: TokenPurpose,
     ttl: Duration,
+) -> NewOneTimeToken {
+    store_token(store, one_time_token(user_id, purpose, now(), ttl), false).await
+}
+
+/// A token that expired a minute ago (issued an hour and a minute ago, valid for an hour).
+pub async fn issue_expired_token(
+    store: &dyn Store,
+    user_id: &UserId,
+    purpose: TokenPurpose,
+) -> NewOneTimeToken {
+    let issued = now() - Duration::minutes(61);
+    store_token(
+        store,
+        one_time_token(user_id, purpose, issued, Duration::hours(1)),
+        false,
+    )
+    .await
+}
+
+async fn store_token(
+    store: &dyn Store,
+    token: NewOneTimeToken,
     supersede: bool,
 ) -> NewOneTimeToken {
-    let token = one_time_token(user_id, purpose, now(), ttl);
     let mail = mail_to(&token.email);
     store
         .create_one_time_token(&token, &mail, supersede)

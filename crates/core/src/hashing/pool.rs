@@ -63,6 +63,7 @@ fn worker(rx: &Mutex<mpsc::Receiver<Job>>) {
 }
 
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // the workspace's one exception: libc has no safe setpriority
 fn lower_priority() {
     // SAFETY: gettid and setpriority take no pointers; on Linux, PRIO_PROCESS with a thread
     // id changes that thread only. Failure leaves the default priority, which is harmless.

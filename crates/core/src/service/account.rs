@@ -63,13 +63,9 @@ impl AuthService {
             &used.user_id,
             store.set_email_verified(&used.user_id, now).await,
         )?;
-        self.audit(
-            AuditKind::EmailVerified,
-            Some(&used.user_id),
-            None,
-            client,
-            None,
-        );
+        self.audit(AuditKind::EmailVerified, client)
+            .user(&used.user_id)
+            .record();
         Ok(EmailVerification::Verified)
     }
 
@@ -133,7 +129,7 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
         self.limit_ip(Action::ResendVerification, client)?;
-        let per_account = self.inner.limiter.check_resend(&who.user_id.0);
+        let per_account = self.inner.limiter.check_resend(who.user_id.as_str());
         self.audit_limited(per_account, Action::ResendVerification, client)?;
         let record = self.inner.store.find_user_by_id(&who.user_id).await?;
         let record = record.ok_or(AuthError::Unauthenticated(
@@ -216,13 +212,9 @@ impl AuthService {
             return Err(AuthError::InvalidToken);
         }
         self.lift_login_blocks(&record.user);
-        self.audit(
-            AuditKind::PasswordReset,
-            Some(&record.user.id),
-            None,
-            client,
-            None,
-        );
+        self.audit(AuditKind::PasswordReset, client)
+            .user(&record.user.id)
+            .record();
         Ok(())
     }
 
@@ -283,13 +275,10 @@ impl AuthService {
         }
         let password_hash = self.inner.hasher.hash(&new_password).await?;
         self.replace_password(&record, password_hash, None).await?;
-        self.audit(
-            AuditKind::PasswordChanged,
-            Some(&record.user.id),
-            Some(&who.session_id),
-            client,
-            None,
-        );
+        self.audit(AuditKind::PasswordChanged, client)
+            .user(&record.user.id)
+            .session(&who.session_id)
+            .record();
         Ok(())
     }
 

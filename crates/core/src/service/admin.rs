@@ -44,8 +44,8 @@ impl AuthService {
         } else {
             AuditKind::AccountEnabled
         };
-        let by = format!("by {}", actor.user_id.0);
-        self.audit(kind, Some(target), None, client, Some(&by));
+        let by = format!("by {}", actor.user_id);
+        self.audit(kind, client).user(target).detail(&by).record();
         let record = self.inner.store.find_user_by_id(target).await?;
         record
             .map(|r| r.user)

@@ -58,9 +58,9 @@ impl std::fmt::Debug for ImportRecord {
 
 impl ImportRecord {
     /// Checks every field with the parsers registration uses and builds the user to insert
-    /// (with a new id), or names each field's problems in [`AuthError::Validation`]. A
-    /// problem never quotes the password hash.
-    pub fn validate(&self, config: &AuthConfig) -> Result<NewUser, AuthError> {
+    /// (with a new id; created `now` unless the record says when), or names each field's
+    /// problems in [`AuthError::Validation`]. A problem never quotes the password hash.
+    pub fn validate(&self, config: &AuthConfig, now: DateTime<Utc>) -> Result<NewUser, AuthError> {
         let mut details = ValidationDetails::new();
         let d = &mut details;
         let email = parse_field(d, "email", &self.email, Email::parse);
@@ -95,7 +95,7 @@ impl ImportRecord {
         let name = name
             .map(PersonName::into_inner)
             .or_else(|| Some(format!("{} {}", first_name.as_ref()?, last_name.as_ref()?)));
-        let created_at = self.created_at.unwrap_or_else(Utc::now);
+        let created_at = self.created_at.unwrap_or(now);
         let created_at =
             DateTime::from_timestamp_millis(created_at.timestamp_millis()).unwrap_or(created_at);
         Ok(NewUser {
@@ -125,15 +125,12 @@ impl AuthService {
     /// Errors: `Validation` (see [`ImportRecord::validate`]), `Conflict` when the email or
     /// username is taken.
     pub async fn import_user(&self, record: ImportRecord) -> Result<User, AuthError> {
-        let new = record.validate(&self.inner.config)?;
+        let new = record.validate(&self.inner.config, self.now())?;
         self.inner.store.insert_user(&new).await?;
-        self.audit(
-            AuditKind::UserCreated,
-            Some(&new.user.id),
-            None,
-            &ClientInfo::default(),
-            Some("imported"),
-        );
+        self.audit(AuditKind::UserCreated, &ClientInfo::default())
+            .user(&new.user.id)
+            .detail("imported")
+            .record();
         Ok(new.user)
     }
 }
@@ -200,7 +197,7 @@ mod tests {
     }
 
     fn problems(r: &ImportRecord, config: &AuthConfig) -> ValidationDetails {
-        match r.validate(config) {
+        match r.validate(config, Utc::now()) {
             Err(AuthError::Validation { details, .. }) => details,
             other => panic!("expected a validation error, got {other:?}"),
         }
@@ -241,7 +238,7 @@ mod tests {
         let hasher = PasswordHasher::new(HashParams::default(), 1, 8).unwrap();
         for good in [BCRYPT, &BCRYPT.replace("$2y$", "$2b$"), &argon2i] {
             let new = record("Ada@Example.com", good)
-                .validate(&AuthConfig::default())
+                .validate(&AuthConfig::default(), Utc::now())
                 .unwrap();
             assert_eq!(new.password_hash, good);
             assert_eq!(new.email_normalized.as_deref(), Some("ada@example.com"));
@@ -255,7 +252,7 @@ mod tests {
     fn names_are_optional_and_every_field_is_checked() {
         let mut r = record("a@example.com", BCRYPT);
         (r.first_name, r.last_name) = (Some("Ada".into()), Some("Lovelace".into()));
-        let user = r.validate(&AuthConfig::default()).unwrap().user;
+        let user = r.validate(&AuthConfig::default(), Utc::now()).unwrap().user;
         assert_eq!(user.name.as_deref(), Some("Ada Lovelace"));
         (r.role, r.email) = (Some("Admin!".into()), Some("not-an-email".into()));
         let details = problems(&r, &AuthConfig::default());
@@ -277,7 +274,7 @@ mod tests {
         assert!(problems(&r, &AuthConfig::default()).contains_key("email"));
         r.username = Some("ada_l".into());
         assert!(
-            !r.validate(&config).unwrap().user.email_verified,
+            !r.validate(&config, Utc::now()).unwrap().user.email_verified,
             "no email, nothing verified"
         );
     }

@@ -29,6 +29,42 @@ enum Lookup {
     Username(String),
 }
 
+/// A login request parsed: the account named and a password of acceptable size.
+struct Credentials {
+    lookup: Lookup,
+    password: SecretString,
+}
+
+impl Credentials {
+    fn parse(req: LoginRequest) -> Result<Credentials, AuthError> {
+        let lookup = parse_lookup(&req)?;
+        let password = req
+            .password
+            .ok_or_else(|| AuthError::field("password", "is required"))?;
+        if password.expose_secret().is_empty() {
+            return Err(AuthError::field("password", "is required"));
+        }
+        if password.expose_secret().len() > MAX_PASSWORD_BYTES {
+            return Err(AuthError::field("password", "is too long"));
+        }
+        Ok(Credentials { lookup, password })
+    }
+
+    /// The login limiter's key for the account named.
+    fn limiter_key(&self) -> String {
+        match &self.lookup {
+            Lookup::Email(e) => email_key(e),
+            Lookup::Username(u) => username_key(u),
+        }
+    }
+}
+
+/// An account whose password was just proved.
+struct Proved {
+    record: UserRecord,
+    needs_rehash: bool,
+}
+
 impl AuthService {
     /// Checks credentials and opens a session.
     ///
@@ -41,89 +77,29 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<AuthSuccess, AuthError> {
         self.limit_ip(Action::Login, client)?;
-        let lookup = parse_lookup(&req)?;
-        let password = req
-            .password
-            .ok_or_else(|| AuthError::field("password", "is required"))?;
-        if password.expose_secret().is_empty() {
-            return Err(AuthError::field("password", "is required"));
-        }
-        if password.expose_secret().len() > MAX_PASSWORD_BYTES {
-            return Err(AuthError::field("password", "is too long"));
-        }
-        let account = match &lookup {
-            Lookup::Email(e) => email_key(e),
-            Lookup::Username(u) => username_key(u),
-        };
-        let attempt = match self
-            .inner
-            .limiter
-            .begin_login(&account, client.ip.as_deref())
-        {
-            Ok(attempt) => attempt,
-            Err(e) => {
-                self.audit(
-                    AuditKind::RateLimited,
-                    None,
-                    None,
-                    client,
-                    Some("login blocked"),
-                );
-                return Err(e);
-            }
-        };
-        let record = match &lookup {
-            Lookup::Email(e) => self.inner.store.find_user_by_email(e).await?,
-            Lookup::Username(u) => self.inner.store.find_user_by_username(u).await?,
-        };
-        let Some(record) = record else {
-            self.inner.hasher.verify_dummy(&password).await?;
-            self.audit(
-                AuditKind::LoginFailed,
-                None,
-                None,
-                client,
-                Some("unknown account"),
-            );
-            return Err(AuthError::InvalidCredentials);
-        };
-        let verified = self
-            .inner
-            .hasher
-            .verify(&password, &record.password_hash)
-            .await?;
-        if !verified.ok {
-            self.audit(
-                AuditKind::LoginFailed,
-                Some(&record.user.id),
-                None,
-                client,
-                Some("wrong password"),
-            );
-            return Err(AuthError::InvalidCredentials);
-        }
-        self.inner.limiter.login_succeeded(attempt);
+        let credentials = Credentials::parse(req)?;
+        let Proved {
+            record,
+            needs_rehash,
+        } = self.prove_password(&credentials, client).await?;
         if let Err(refused) = self.check_may_log_in(&record) {
             if matches!(refused, AuthError::EmailNotVerified) {
                 self.remind_to_verify(&record).await;
             }
             return Err(refused);
         }
-        if verified.needs_rehash {
-            let fresh = self.inner.hasher.hash(&password).await?;
+        if needs_rehash {
+            let fresh = self.inner.hasher.hash(&credentials.password).await?;
             self.inner
                 .store
                 .set_password_hash(&record.user.id, &fresh)
                 .await?;
         }
         let tokens = self.open_session(&record.user, client).await?;
-        self.audit(
-            AuditKind::LoginSucceeded,
-            Some(&record.user.id),
-            Some(&tokens.session_id),
-            client,
-            None,
-        );
+        self.audit(AuditKind::LoginSucceeded, client)
+            .user(&record.user.id)
+            .session(&tokens.session_id)
+            .record();
         // Read back so `lastLoginAt` shows this login, as the store recorded it.
         let user = self
             .inner
@@ -132,6 +108,56 @@ impl AuthService {
             .await?
             .map_or(record.user, |r| r.user);
         Ok(AuthSuccess { tokens, user })
+    }
+
+    /// Counts the attempt with the login limiter, finds the account and checks the
+    /// password (against a dummy hash for an unknown account, so both take as long).
+    async fn prove_password(
+        &self,
+        credentials: &Credentials,
+        client: &ClientInfo,
+    ) -> Result<Proved, AuthError> {
+        let limiter = &self.inner.limiter;
+        let attempt = match limiter.begin_login(&credentials.limiter_key(), client.ip.as_deref()) {
+            Ok(attempt) => attempt,
+            Err(e) => {
+                self.audit(AuditKind::RateLimited, client)
+                    .detail("login blocked")
+                    .record();
+                return Err(e);
+            }
+        };
+        let record = match &credentials.lookup {
+            Lookup::Email(e) => self.inner.store.find_user_by_email(e).await?,
+            Lookup::Username(u) => self.inner.store.find_user_by_username(u).await?,
+        };
+        let Some(record) = record else {
+            self.inner
+                .hasher
+                .verify_dummy(&credentials.password)
+                .await?;
+            self.audit(AuditKind::LoginFailed, client)
+                .detail("unknown account")
+                .record();
+            return Err(AuthError::InvalidCredentials);
+        };
+        let verified = self
+            .inner
+            .hasher
+            .verify(&credentials.password, &record.password_hash)
+            .await?;
+        if !verified.ok {
+            self.audit(AuditKind::LoginFailed, client)
+                .user(&record.user.id)
+                .detail("wrong password")
+                .record();
+            return Err(AuthError::InvalidCredentials);
+        }
+        limiter.login_succeeded(attempt);
+        Ok(Proved {
+            record,
+            needs_rehash: verified.needs_rehash,
+        })
     }
 
     fn check_may_log_in(&self, record: &UserRecord) -> Result<(), AuthError> {
@@ -149,7 +175,7 @@ impl AuthService {
     /// when the account's resend limit is reached; a failure is logged, never answered.
     async fn remind_to_verify(&self, record: &UserRecord) {
         let user = &record.user;
-        if self.inner.limiter.check_resend(&user.id.0).is_err() {
+        if self.inner.limiter.check_resend(user.id.as_str()).is_err() {
             tracing::debug!(user_id = %user.id, "verification reminder skipped: resend limit");
             return;
         }

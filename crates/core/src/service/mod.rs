@@ -5,12 +5,15 @@
 
 mod account;
 mod admin;
+mod audit_entry;
 mod audit_writer;
+mod builder;
 mod import;
 mod login;
 mod register;
 mod sessions;
 
+use audit_entry::AuditEntry;
 use audit_writer::AuditWriter;
 use std::sync::{Arc, RwLock};
 
@@ -18,20 +21,22 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tokio_util::task::TaskTracker;
 
-use crate::audit::{AuditEvent, AuditKind};
+use crate::audit::AuditKind;
+use crate::clock::Clock;
 use crate::config::AuthConfig;
 use crate::domain::{ClientInfo, Session, SessionId, User, UserId};
 use crate::error::AuthError;
 use crate::hashing::PasswordHasher;
-use crate::limits::{Action, Limiter, LimitsConfig};
+use crate::limits::{Action, Limiter};
 use crate::live_cache::LiveCache;
-use crate::mail::{MailRenderer, PlainRenderer};
+use crate::mail::MailRenderer;
 use crate::secret::{random_key, OpaqueToken};
 use crate::store::{AuditRecord, NewSession, Store, StoreResult};
 use crate::tokens::Principal;
 use crate::tokens::{AccessClaims, TokenSigner};
 
 pub use account::{EmailVerification, VerificationLink};
+pub use builder::AuthServiceBuilder;
 pub use import::ImportRecord;
 pub use login::LoginRequest;
 pub use register::RegisterRequest;
@@ -69,6 +74,7 @@ pub struct AuthService {
 
 struct Inner {
     store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
     hasher: PasswordHasher,
     /// Replaced whole when the signing keys are reloaded ([`AuthService::reload_signing_keys`]).
     signer: RwLock<Arc<TokenSigner>>,
@@ -86,58 +92,16 @@ struct Inner {
     background: TaskTracker,
 }
 
-/// Entries each cache holds at most.
-const CACHE_CAPACITY: usize = 100_000;
-
 impl AuthService {
-    /// Assembles the service from its parts.
-    pub fn new(
+    /// Starts assembling the service from its parts; see [`AuthServiceBuilder`] for the
+    /// optional ones (limits, mail renderer, clock).
+    pub fn builder(
         store: Arc<dyn Store>,
         hasher: PasswordHasher,
         signer: Arc<TokenSigner>,
         config: AuthConfig,
-    ) -> Self {
-        let renderer: Arc<dyn MailRenderer> = Arc::new(PlainRenderer);
-        let mail_ready = Arc::new(Notify::new());
-        // Exact only while every access token expires before its session: see
-        // `crate::live_cache`.
-        let cache_ttl = if config.access_token_ttl <= config.refresh_token_ttl {
-            config.cache_ttl
-        } else {
-            std::time::Duration::ZERO
-        };
-        AuthService {
-            inner: Arc::new(Inner {
-                audit: AuditWriter::new(store.clone()),
-                store,
-                hasher,
-                signer: RwLock::new(signer),
-                config,
-                renderer,
-                mail_ready,
-                limiter: Limiter::new(LimitsConfig::default()),
-                sessions: LiveCache::new(cache_ttl, CACHE_CAPACITY),
-                users: LiveCache::new(cache_ttl, CACHE_CAPACITY),
-                background: closed_tracker(),
-            }),
-        }
-    }
-
-    /// Uses `renderer` for account mails instead of the plain built-in one. Call before the
-    /// service is cloned.
-    pub fn with_mail_renderer(mut self, renderer: Arc<dyn MailRenderer>) -> Self {
-        Arc::get_mut(&mut self.inner)
-            .expect("configure the service before cloning it")
-            .renderer = renderer;
-        self
-    }
-
-    /// Applies `limits` instead of the defaults. Call before the service is cloned.
-    pub fn with_limits(mut self, limits: LimitsConfig) -> Self {
-        Arc::get_mut(&mut self.inner)
-            .expect("configure the service before cloning it")
-            .limiter = Limiter::new(limits);
-        self
+    ) -> AuthServiceBuilder {
+        AuthServiceBuilder::new(store, hasher, signer, config)
     }
 
     /// The rate limiter (for periodic pruning).
@@ -170,6 +134,11 @@ impl AuthService {
         self.signer().jwks().clone()
     }
 
+    /// The clock the service reads the time from.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
     /// The signer in use now.
     fn signer(&self) -> Arc<TokenSigner> {
         // A poisoned lock still holds a complete signer: replacing it is one assignment.
@@ -185,8 +154,13 @@ impl AuthService {
         if self.signer().algorithm() == jsonwebtoken::Algorithm::HS256 {
             return Ok(None);
         }
-        let fresh =
-            crate::keys::load_signer(self.inner.store.as_ref(), &self.inner.config, None).await?;
+        let fresh = crate::keys::load_signer(
+            self.inner.store.as_ref(),
+            &self.inner.config,
+            None,
+            self.inner.clock.now(),
+        )
+        .await?;
         let kid = fresh.kid().map(str::to_owned);
         *self.inner.signer.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
         Ok(kid)
@@ -200,7 +174,7 @@ impl AuthService {
     /// The current time, truncated to milliseconds: the finest precision every backend
     /// keeps, so a value read back equals the value written.
     fn now(&self) -> DateTime<Utc> {
-        let now = Utc::now();
+        let now = self.inner.clock.now();
         DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
     }
 
@@ -214,7 +188,7 @@ impl AuthService {
     ) -> Result<bool, AuthError> {
         let ended = self.inner.store.revoke_session(user, session, now).await;
         // Forgotten even if the store failed: the revocation may have landed.
-        self.inner.sessions.forget(&session.0);
+        self.inner.sessions.forget(session.as_str());
         Ok(ended?)
     }
 
@@ -234,7 +208,7 @@ impl AuthService {
     /// Passes on the result of a store call that changes `user`'s row, after making
     /// `GET /me` read that row afresh (even on failure: the change may have landed).
     fn user_changed<T>(&self, user: &UserId, result: StoreResult<T>) -> Result<T, AuthError> {
-        self.inner.users.forget(&user.0);
+        self.inner.users.forget(user.as_str());
         Ok(result?)
     }
 
@@ -278,8 +252,8 @@ impl AuthService {
         let claims = AccessClaims {
             iss: cfg.public_url.clone(),
             aud: cfg.audience.clone(),
-            sub: user_id.0.clone(),
-            sid: session_id.0.clone(),
+            sub: user_id.as_str().to_owned(),
+            sid: session_id.as_str().to_owned(),
             role: role.to_owned(),
             iat: now.timestamp(),
             exp: (now + cfg.access_token_ttl).timestamp(),
@@ -317,35 +291,17 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
         if result.is_err() {
-            self.audit(
-                AuditKind::RateLimited,
-                None,
-                None,
-                client,
-                Some(action.as_str()),
-            );
+            self.audit(AuditKind::RateLimited, client)
+                .detail(action.as_str())
+                .record();
         }
         result
     }
 
-    fn audit(
-        &self,
-        kind: AuditKind,
-        user: Option<&UserId>,
-        session: Option<&SessionId>,
-        client: &ClientInfo,
-        detail: Option<&str>,
-    ) {
-        let event = AuditEvent {
-            kind,
-            user_id: user,
-            session_id: session,
-            client,
-            detail,
-        };
-        event.emit();
-        // Stored off the request path; a failed write is logged, never fails the flow.
-        self.inner.audit.record(event.to_record(self.now()));
+    /// Starts an audit event of `kind` for a request from `client`; add what it concerns,
+    /// then [`AuditEntry::record`] it.
+    fn audit<'a>(&'a self, kind: AuditKind, client: &'a ClientInfo) -> AuditEntry<'a> {
+        AuditEntry::new(self, kind, client)
     }
 
     /// Waits until the work requests started in the background (reset mails being queued)
@@ -373,6 +329,12 @@ impl AuthService {
     /// Deletes audit events older than `before` (retention).
     pub async fn prune_audit(&self, before: DateTime<Utc>) -> Result<u64, AuthError> {
         Ok(self.inner.store.prune_audit(before).await?)
+    }
+
+    /// Deletes sessions (and their refresh tokens) that expired or were revoked before
+    /// `before`.
+    pub async fn prune_sessions(&self, before: DateTime<Utc>) -> Result<u64, AuthError> {
+        Ok(self.inner.store.prune_sessions(before).await?)
     }
 }
 

@@ -72,13 +72,10 @@ impl AuthService {
             // The account exists and is logged in; the user can ask for the mail again.
             tracing::error!(error = %e, user_id = %user.id, "could not queue the verification mail");
         }
-        self.audit(
-            AuditKind::Register,
-            Some(&user.id),
-            Some(&tokens.session_id),
-            client,
-            None,
-        );
+        self.audit(AuditKind::Register, client)
+            .user(&user.id)
+            .session(&tokens.session_id)
+            .record();
         Ok(AuthSuccess { tokens, user })
     }
 
@@ -87,13 +84,10 @@ impl AuthService {
     pub async fn create_user(&self, req: RegisterRequest) -> Result<User, AuthError> {
         let valid = self.validate_registration(req)?;
         let user = self.insert_user(valid, true).await?;
-        self.audit(
-            AuditKind::UserCreated,
-            Some(&user.id),
-            None,
-            &ClientInfo::default(),
-            Some(&user.role),
-        );
+        self.audit(AuditKind::UserCreated, &ClientInfo::default())
+            .user(&user.id)
+            .detail(&user.role)
+            .record();
         Ok(user)
     }
 

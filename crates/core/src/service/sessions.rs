@@ -23,13 +23,13 @@ impl AuthService {
     /// Verifies an access token and checks that its session is still live, so logout and
     /// revocation take effect on the next request.
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal, AuthError> {
-        let claims = self.signer().verify(access_token)?;
+        let claims = self.signer().verify(access_token, self.now().timestamp())?;
         let cache = &self.inner.sessions;
         let owner = match cache.get(&claims.sid) {
             Some(owner) => Some(owner),
             None => {
                 let seen = cache.epoch();
-                let sid = SessionId(claims.sid.clone());
+                let sid = SessionId::from_string(claims.sid.clone());
                 let owner = self
                     .inner
                     .store
@@ -42,9 +42,9 @@ impl AuthService {
             }
         };
         match owner {
-            Some(owner) if owner.0 == claims.sub => Ok(Principal {
+            Some(owner) if owner.as_str() == claims.sub => Ok(Principal {
                 user_id: owner,
-                session_id: SessionId(claims.sid),
+                session_id: SessionId::from_string(claims.sid),
                 role: claims.role,
             }),
             _ => Err(AuthError::Unauthenticated(
@@ -56,7 +56,7 @@ impl AuthService {
     /// The caller's user.
     pub async fn me(&self, who: &Principal) -> Result<User, AuthError> {
         let cache = &self.inner.users;
-        if let Some(user) = cache.get(&who.user_id.0) {
+        if let Some(user) = cache.get(who.user_id.as_str()) {
             return Ok(user);
         }
         let seen = cache.epoch();
@@ -64,7 +64,7 @@ impl AuthService {
         let user = record.map(|r| r.user).ok_or(AuthError::Unauthenticated(
             "Session has been revoked or has expired",
         ))?;
-        cache.insert(&who.user_id.0, &user, seen);
+        cache.insert(who.user_id.as_str(), &user, seen);
         Ok(user)
     }
 
@@ -111,13 +111,10 @@ impl AuthService {
         if rec.session_revoked_at.is_none() {
             self.end_session(&rec.user_id, &rec.session_id, now).await?;
         }
-        self.audit(
-            AuditKind::RefreshReuseDetected,
-            Some(&rec.user_id),
-            Some(&rec.session_id),
-            client,
-            None,
-        );
+        self.audit(AuditKind::RefreshReuseDetected, client)
+            .user(&rec.user_id)
+            .session(&rec.session_id)
+            .record();
         Err(AuthError::RefreshTokenReused)
     }
 
@@ -130,7 +127,8 @@ impl AuthService {
         let Some(rotated_at) = rec.rotated_at else {
             return Ok(false);
         };
-        if self.now() - rotated_at > self.inner.config.refresh_grace {
+        // Half-open, so that a zero grace (`AUTHGATE_REFRESH_GRACE=0s`) means none at all.
+        if self.now() - rotated_at >= self.inner.config.refresh_grace {
             return Ok(false);
         }
         let next = self
@@ -172,13 +170,10 @@ impl AuthService {
         client: &ClientInfo,
         now: chrono::DateTime<Utc>,
     ) -> Result<IssuedTokens, AuthError> {
-        self.audit(
-            AuditKind::Refresh,
-            Some(&rec.user_id),
-            Some(&rec.session_id),
-            client,
-            None,
-        );
+        self.audit(AuditKind::Refresh, client)
+            .user(&rec.user_id)
+            .session(&rec.session_id)
+            .record();
         self.mint(&rec.user_id, &user.role, &rec.session_id, successor, now)
     }
 
@@ -195,13 +190,10 @@ impl AuthService {
         let store = &self.inner.store;
         if all {
             self.end_all_sessions(&who.user_id, now).await?;
-            self.audit(
-                AuditKind::Logout,
-                Some(&who.user_id),
-                Some(&who.session_id),
-                client,
-                Some("all sessions"),
-            );
+            self.audit(AuditKind::Logout, client)
+                .principal(who)
+                .detail("all sessions")
+                .record();
             return Ok(());
         }
         self.end_session(&who.user_id, &who.session_id, now).await?;
@@ -212,13 +204,9 @@ impl AuthService {
                 }
             }
         }
-        self.audit(
-            AuditKind::Logout,
-            Some(&who.user_id),
-            Some(&who.session_id),
-            client,
-            None,
-        );
+        self.audit(AuditKind::Logout, client)
+            .principal(who)
+            .record();
         Ok(())
     }
 
@@ -238,13 +226,10 @@ impl AuthService {
         // session is looked up afresh once, which is harmless.
         self.forget_sessions_of(&who.user_id);
         let ended = ended?;
-        self.audit(
-            AuditKind::Logout,
-            Some(&who.user_id),
-            Some(&who.session_id),
-            client,
-            Some("other sessions"),
-        );
+        self.audit(AuditKind::Logout, client)
+            .principal(who)
+            .detail("other sessions")
+            .record();
         Ok(ended)
     }
 
@@ -271,17 +256,14 @@ impl AuthService {
         id: &str,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
-        let sid = SessionId(id.to_owned());
+        let sid = SessionId::from_string(id.to_owned());
         if !self.end_session(&who.user_id, &sid, self.now()).await? {
             return Err(AuthError::NotFound("Session not found"));
         }
-        self.audit(
-            AuditKind::SessionRevoked,
-            Some(&who.user_id),
-            Some(&sid),
-            client,
-            None,
-        );
+        self.audit(AuditKind::SessionRevoked, client)
+            .user(&who.user_id)
+            .session(&sid)
+            .record();
         Ok(())
     }
 }

@@ -52,7 +52,7 @@ pub(crate) async fn end_session(
         Err(res) => return res,
     };
     let id = fields.text("session");
-    if id == who.session_id.0 {
+    if id == who.session_id.as_str() {
         return see_other(&site, "/logout", cookies);
     }
     match site.app.service.revoke_session(&who, &id, &client).await {
@@ -229,7 +229,7 @@ async fn account_page(
                 created: when(s.session.created_at),
                 last_used: when(s.session.last_used_at),
                 current: s.current,
-                id: s.session.id.0,
+                id: s.session.id.into_string(),
             })
             .collect();
     };

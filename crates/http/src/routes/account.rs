@@ -15,7 +15,7 @@ use crate::extract::{ApiJson, AuthUser, Client};
 use crate::{cookies, AppState};
 
 /// Routes of this feature.
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(login))

@@ -13,7 +13,7 @@ use crate::extract::{AuthUser, Client};
 use crate::AppState;
 
 /// Routes of this feature.
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(disable_user))
         .routes(routes!(enable_user))
@@ -63,7 +63,7 @@ async fn set_disabled(
 ) -> Result<Json<MeResponse>, ApiError> {
     let user = app
         .service
-        .set_account_disabled(who, &UserId(id), disabled, client)
+        .set_account_disabled(who, &UserId::from_string(id), disabled, client)
         .await?;
     Ok(Json(MeResponse { user: user.into() }))
 }

@@ -13,13 +13,13 @@ use crate::extract::AuthUser;
 use crate::AppState;
 
 /// Routes of this feature.
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit))
 }
 
 /// Paging of `GET /audit`.
 #[derive(Deserialize, IntoParams)]
-pub struct AuditQuery {
+pub(crate) struct AuditQuery {
     /// Return events older than this event id (the previous page's `nextBefore`).
     pub before: Option<String>,
     /// Page size, 1 to 100 (default 50).
@@ -29,7 +29,7 @@ pub struct AuditQuery {
 /// One audit event.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditEventDto {
+pub(crate) struct AuditEventDto {
     /// Event id (time-ordered).
     pub id: String,
     /// When it happened.
@@ -55,7 +55,7 @@ pub struct AuditEventDto {
 /// A page of events.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditPage {
+pub(crate) struct AuditPage {
     /// Events, newest first.
     pub events: Vec<AuditEventDto>,
     /// Pass as `before` for the next (older) page; null on the last page.
@@ -84,7 +84,9 @@ async fn list_audit(
             at: r.at,
             kind: r.kind,
             outcome: r.outcome,
-            session_id: r.session_id.map(|s| s.0),
+            session_id: r
+                .session_id
+                .map(authgate_core::domain::SessionId::into_string),
             ip: r.ip,
             user_agent: r.user_agent,
             request_id: r.request_id,

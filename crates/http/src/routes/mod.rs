@@ -1,9 +1,9 @@
 //! Routers per feature; each handler is small and documented for OpenAPI.
 
-pub mod account;
-pub mod admin;
-pub mod audit;
-pub mod meta;
-pub mod recovery;
-pub mod sessions;
-pub mod tokens;
+pub(crate) mod account;
+pub(crate) mod admin;
+pub(crate) mod audit;
+pub(crate) mod meta;
+pub(crate) mod recovery;
+pub(crate) mod sessions;
+pub(crate) mod tokens;

@@ -16,7 +16,7 @@ use crate::extract::{ApiJson, AuthUser, Client};
 use crate::AppState;
 
 /// Routes of this feature.
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(verify_email, check_verify_email))
         .routes(routes!(resend_verification))
@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// `POST /forgot-password` body.
 #[derive(Deserialize, ToSchema)]
-pub struct ForgotBody {
+pub(crate) struct ForgotBody {
     /// The account's email address.
     pub email: Option<String>,
 }
@@ -35,7 +35,7 @@ pub struct ForgotBody {
 /// `POST /reset-password` body.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ResetBody {
+pub(crate) struct ResetBody {
     /// The token from the reset link.
     pub token: Option<String>,
     /// The new password (policy applies).
@@ -45,7 +45,7 @@ pub struct ResetBody {
 /// `POST /change-password` body.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ChangeBody {
+pub(crate) struct ChangeBody {
     /// The password in use now.
     pub current_password: Option<String>,
     /// The new password (policy applies).

@@ -11,7 +11,7 @@ use crate::extract::{AuthUser, Client};
 use crate::AppState;
 
 /// Routes of this feature.
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_sessions))
         .routes(routes!(revoke_session))

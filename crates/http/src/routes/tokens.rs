@@ -13,7 +13,7 @@ use crate::extract::{AuthUser, Client, OptionalJson};
 use crate::{cookies, AppState};
 
 /// Routes of this feature.
-pub fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(refresh))
         .routes(routes!(logout))

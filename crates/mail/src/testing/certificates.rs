@@ -18,7 +18,7 @@ pub(super) struct TestCertificates {
 
 impl TestCertificates {
     /// Generates the CA and the server certificate and writes them into `dir`.
-    pub fn write_to(dir: &Path) -> TestCertificates {
+    pub(super) fn write_to(dir: &Path) -> TestCertificates {
         let ca_key = KeyPair::generate().expect("a CA key");
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         ca_params

@@ -20,11 +20,11 @@ use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 
 /// The From address used by the tests.
-pub const FROM: &str = "authgate <no-reply@example.com>";
+pub(crate) const FROM: &str = "authgate <no-reply@example.com>";
 
 /// A worker configuration with short delays: retries after 200 ms, 400 ms, ... up to 1 s,
 /// and (unless a test says otherwise) no giving up.
-pub fn fast_config() -> WorkerConfig {
+pub(crate) fn fast_config() -> WorkerConfig {
     WorkerConfig {
         poll_interval: Duration::from_millis(100),
         lease: Duration::from_secs(60),
@@ -38,7 +38,7 @@ pub fn fast_config() -> WorkerConfig {
 }
 
 /// A migrated SQLite store in a file of `dir`.
-pub async fn file_store(dir: &Path) -> Arc<dyn Store> {
+pub(crate) async fn file_store(dir: &Path) -> Arc<dyn Store> {
     let store = SqliteStore::connect(&db_url(dir))
         .await
         .expect("open store");
@@ -47,12 +47,12 @@ pub async fn file_store(dir: &Path) -> Arc<dyn Store> {
 }
 
 /// The database URL of [`file_store`].
-pub fn db_url(dir: &Path) -> String {
+pub(crate) fn db_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("authgate.db").display())
 }
 
 /// A verification mail for `to`, rendered by the built-in templates, with `link`.
-pub fn verification_mail(to: &str, link: &str) -> OutgoingMail {
+pub(crate) fn verification_mail(to: &str, link: &str) -> OutgoingMail {
     let renderer = TemplateRenderer::new(None).expect("built-in templates");
     let ctx = MailContext {
         to: to.to_owned(),
@@ -72,12 +72,12 @@ pub fn verification_mail(to: &str, link: &str) -> OutgoingMail {
 }
 
 /// A link with a recognisable secret token.
-pub fn link_with_token(token: &str) -> String {
+pub(crate) fn link_with_token(token: &str) -> String {
     format!("https://auth.example.com/api/auth/verify-email/{token}")
 }
 
 /// Queues `mail` as the core does (and signals the worker).
-pub async fn enqueue(store: &Arc<dyn Store>, notify: &Notify, mail: &OutgoingMail) {
+pub(crate) async fn enqueue(store: &Arc<dyn Store>, notify: &Notify, mail: &OutgoingMail) {
     store
         .enqueue_mail(mail, chrono::Utc::now())
         .await
@@ -86,12 +86,12 @@ pub async fn enqueue(store: &Arc<dyn Store>, notify: &Notify, mail: &OutgoingMai
 }
 
 /// An SMTP transport to `url` (as the server would build it from `AUTHGATE_SMTP_URL`).
-pub fn smtp_transport(url: &str) -> Arc<dyn MailTransport> {
+pub(crate) fn smtp_transport(url: &str) -> Arc<dyn MailTransport> {
     transport_from_settings(&smtp_settings(url)).expect("smtp transport")
 }
 
 /// Settings for SMTP to `url`, with a 5 s timeout; a test adds CA file or credentials.
-pub fn smtp_settings(url: &str) -> MailSettings {
+pub(crate) fn smtp_settings(url: &str) -> MailSettings {
     let mut settings = MailSettings::new(FROM);
     settings.smtp_url = Some(url.to_owned().into());
     settings.smtp_timeout = Duration::from_secs(5);
@@ -99,7 +99,7 @@ pub fn smtp_settings(url: &str) -> MailSettings {
 }
 
 /// Polls until `store`'s queue holds no mail; panics after 20 s.
-pub async fn wait_for_empty_queue(store: &Arc<dyn Store>) {
+pub(crate) async fn wait_for_empty_queue(store: &Arc<dyn Store>) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while store.mail_queue_depth().await.expect("queue depth") > 0 {
         assert!(
@@ -111,14 +111,14 @@ pub async fn wait_for_empty_queue(store: &Arc<dyn Store>) {
 }
 
 /// A worker running in the background until [`RunningWorker::shutdown`].
-pub struct RunningWorker {
+pub(crate) struct RunningWorker {
     stop: Option<oneshot::Sender<()>>,
     pub handle: JoinHandle<()>,
 }
 
 impl RunningWorker {
     /// Starts a worker; its logs go to `logs` if given.
-    pub fn spawn(
+    pub(crate) fn spawn(
         store: Arc<dyn Store>,
         transport: Arc<dyn MailTransport>,
         notify: Arc<Notify>,
@@ -142,7 +142,7 @@ impl RunningWorker {
     }
 
     /// Asks the worker to stop and waits; panics if it panicked or does not stop in 10 s.
-    pub async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -154,7 +154,7 @@ impl RunningWorker {
 }
 
 /// Attempts and last error of a queued mail, read straight from the SQLite file.
-pub async fn queue_row(dir: &Path, id: &str) -> (i64, Option<String>, Option<i64>) {
+pub(crate) async fn queue_row(dir: &Path, id: &str) -> (i64, Option<String>, Option<i64>) {
     let pool = sqlx::SqlitePool::connect(&db_url(dir))
         .await
         .expect("open db");
@@ -169,7 +169,11 @@ pub async fn queue_row(dir: &Path, id: &str) -> (i64, Option<String>, Option<i64
 }
 
 /// Polls `dir`'s queue until mail `id` has at least `attempts` attempts; returns the row.
-pub async fn wait_for_attempts(dir: &Path, id: &str, attempts: i64) -> (i64, Option<String>) {
+pub(crate) async fn wait_for_attempts(
+    dir: &Path,
+    id: &str,
+    attempts: i64,
+) -> (i64, Option<String>) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (n, error, _) = queue_row(dir, id).await;
@@ -183,13 +187,13 @@ pub async fn wait_for_attempts(dir: &Path, id: &str, attempts: i64) -> (i64, Opt
 
 /// Collects formatted log lines of everything a subscriber records.
 #[derive(Clone, Default)]
-pub struct LogCapture {
+pub(crate) struct LogCapture {
     buffer: Arc<Mutex<Vec<u8>>>,
 }
 
 impl LogCapture {
     /// A subscriber writing every level (with span fields) into this capture.
-    pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync {
+    pub(crate) fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync {
         let capture = self.clone();
         tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
@@ -199,7 +203,7 @@ impl LogCapture {
     }
 
     /// Everything logged so far.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.buffer.lock().unwrap()).into_owned()
     }
 }
@@ -219,7 +223,7 @@ impl Write for LogCapture {
 }
 
 /// `.eml` files in `dir`, sorted.
-pub fn eml_files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn eml_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| entries.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();

@@ -1,18 +1,19 @@
 //! Turning raw values into a [`Config`], and a `Config` into the layers' settings.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use authgate_core::hashing::HashParams;
 use authgate_core::limits::{Action, LimitsConfig, Rate};
-use authgate_core::policy::{PasswordPolicy, PolicyMode};
+use authgate_core::policy::PasswordPolicy;
 use authgate_core::AuthConfig;
-use authgate_http::{HttpConfig, RefreshDelivery};
+use authgate_http::HttpConfig;
 
 use super::settings::{env_name, setting};
 use super::sources::Sources;
 use super::urls::{smtp_url, DatabaseUrl};
 use super::values as v;
-use super::{Config, ConfigError, LogFormat, SqliteSynchronous};
+use super::{Config, ConfigError};
 
 /// The longest password the core accepts; the minimum may not exceed it.
 const MAX_PASSWORD_CHARS: usize = 128;
@@ -30,7 +31,7 @@ impl Reader<'_> {
     pub(super) fn opt<T>(
         &mut self,
         key: &'static str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
+        parse: impl Fn(&str) -> Result<T, String>,
     ) -> Option<T> {
         let known = setting(key).expect("every key read is in SETTINGS");
         let raw = self.sources.get(key)?;
@@ -48,12 +49,28 @@ impl Reader<'_> {
         }
     }
 
-    /// The parsed value of `key`, or `default` when unset (or invalid: the problem is recorded).
+    /// The parsed value of `key`, or else its default as [`SETTINGS`](super::settings::SETTINGS)
+    /// writes it, parsed the same way: the table's text is the one place a default is written
+    /// (when the value is invalid the problem is recorded and the default stands in).
     pub(super) fn get<T>(
         &mut self,
         key: &'static str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> T {
+        let text = setting(key).expect("every key read is in SETTINGS").default;
+        match self.opt(key, &parse) {
+            Some(value) => value,
+            None => parse(text).unwrap_or_else(|e| panic!("the default of {key} ({text:?}): {e}")),
+        }
+    }
+
+    /// Like [`Reader::get`], for a setting whose default the table describes in words
+    /// (`(none)`, `(public URL's origin)`): the default is `default`.
+    pub(super) fn get_or<T>(
+        &mut self,
+        key: &'static str,
         default: T,
-        parse: impl FnOnce(&str) -> Result<T, String>,
+        parse: impl Fn(&str) -> Result<T, String>,
     ) -> T {
         self.opt(key, parse).unwrap_or(default)
     }
@@ -74,22 +91,13 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         sources,
         problems: Vec::new(),
     };
-    let defaults = HashParams::default();
-    let mins = |n: u64| Duration::from_secs(60 * n);
-    let hours = |n: u64| Duration::from_secs(3600 * n);
     let config = Config {
-        bind: r.get("bind", ([127, 0, 0, 1], 8080).into(), v::socket_addr),
+        bind: r.get("bind", v::socket_addr),
         metrics_bind: r.opt("metrics_bind", v::socket_addr),
         public_url: r.opt("public_url", v::public_url),
-        database_url: r
-            .get("database_url", None, |s| DatabaseUrl::parse(s).map(Some))
-            .unwrap_or_else(|| DatabaseUrl::parse("sqlite://authgate.db").expect("valid default")),
-        database_max_connections: r.get("database_max_connections", 8, |s| v::integer(s, 1, 1000)),
-        sqlite_synchronous: r.get(
-            "sqlite_synchronous",
-            SqliteSynchronous::Normal,
-            v::sqlite_synchronous,
-        ),
+        database_url: r.get("database_url", DatabaseUrl::parse),
+        database_max_connections: r.get("database_max_connections", |s| v::integer(s, 1, 1000)),
+        sqlite_synchronous: r.get("sqlite_synchronous", v::sqlite_synchronous),
         smtp_url: r.opt("smtp_url", smtp_url),
         mail_from: r.opt("mail_from", v::mailbox),
         smtp_username: r.opt("smtp_username", |s| plain_text(s).map(str::to_owned)),
@@ -97,58 +105,40 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
             plain_text(s).map(|s| secrecy::SecretString::from(s.to_owned()))
         }),
         smtp_ca_file: r.opt("smtp_ca_file", |s| plain_text(s).map(Into::into)),
-        mail_outbox: r.get(
-            "mail_outbox",
-            authgate_mail::DEFAULT_OUTBOX_DIR.into(),
-            |s| plain_text(s).map(Into::into),
-        ),
+        mail_outbox: r.get("mail_outbox", |s| plain_text(s).map(Into::into)),
         templates_dir: r.opt("templates_dir", |s| plain_text(s).map(Into::into)),
         pages: super::pages::read(&mut r),
-        access_token_ttl: r.get("access_token_ttl", mins(15), v::duration),
-        refresh_token_ttl: r.get("refresh_token_ttl", hours(24 * 30), v::duration),
-        refresh_grace: r.get(
-            "refresh_grace",
-            Duration::from_secs(10),
-            v::duration_or_zero,
-        ),
+        access_token_ttl: r.get("access_token_ttl", v::duration),
+        refresh_token_ttl: r.get("refresh_token_ttl", v::duration),
+        refresh_grace: r.get("refresh_grace", v::duration_or_zero),
         jwt_secret: r.opt("jwt_secret", v::jwt_secret),
-        jwt_audience: r.get("jwt_audience", "authgate".to_owned(), v::audience),
-        refresh_token_delivery: r.get(
-            "refresh_token_delivery",
-            RefreshDelivery::Both,
-            v::refresh_delivery,
-        ),
-        require_email: r.get("require_email", true, v::boolean),
-        require_verified_email: r.get("require_verified_email", false, v::boolean),
-        self_assignable_roles: r.get("self_assignable_roles", Vec::new(), v::roles),
-        allowed_origins: r.get("allowed_origins", Vec::new(), v::origins),
-        trusted_proxies: r.get("trusted_proxies", Vec::new(), v::ip_list),
-        password_policy: r.get("password_policy", PolicyMode::Classic, v::policy_mode),
-        password_min_length: r.get("password_min_length", 8, |s| {
+        jwt_audience: r.get("jwt_audience", v::audience),
+        refresh_token_delivery: r.get("refresh_token_delivery", v::refresh_delivery),
+        require_email: r.get("require_email", v::boolean),
+        require_verified_email: r.get("require_verified_email", v::boolean),
+        self_assignable_roles: r.get_or("self_assignable_roles", Vec::new(), v::roles),
+        allowed_origins: r.get_or("allowed_origins", Vec::new(), v::origins),
+        trusted_proxies: r.get_or("trusted_proxies", Vec::new(), v::ip_list),
+        password_policy: r.get("password_policy", v::policy_mode),
+        password_min_length: r.get("password_min_length", |s| {
             v::integer(s, 1, MAX_PASSWORD_CHARS)
         }),
         hash: HashParams {
-            memory_kib: r.get("hash_memory_kib", defaults.memory_kib, |s| {
-                v::integer(s, 8, 4 * 1024 * 1024)
-            }),
-            iterations: r.get("hash_iterations", defaults.iterations, |s| {
-                v::integer(s, 1, 100)
-            }),
-            parallelism: r.get("hash_parallelism", defaults.parallelism, |s| {
-                v::integer(s, 1, 64)
-            }),
+            memory_kib: r.get("hash_memory_kib", |s| v::integer(s, 8, 4 * 1024 * 1024)),
+            iterations: r.get("hash_iterations", |s| v::integer(s, 1, 100)),
+            parallelism: r.get("hash_parallelism", |s| v::integer(s, 1, 64)),
         },
-        hash_max_queue: r.get("hash_max_queue", 1024, |s| v::integer(s, 1, 1_000_000)),
-        verification_token_ttl: r.get("verification_token_ttl", hours(24), v::duration),
-        reset_token_ttl: r.get("reset_token_ttl", hours(1), v::duration),
-        cache_ttl: r.get("cache_ttl", None, |s| match s {
+        hash_max_queue: r.get("hash_max_queue", |s| v::integer(s, 1, 1_000_000)),
+        verification_token_ttl: r.get("verification_token_ttl", v::duration),
+        reset_token_ttl: r.get("reset_token_ttl", v::duration),
+        cache_ttl: r.get("cache_ttl", |s| match s {
             "auto" => Ok(None),
             _ => v::duration_or_zero(s).map(Some),
         }),
-        log_format: r.get("log_format", LogFormat::Pretty, v::log_format),
-        log_filter: r.get("log", "info".to_owned(), v::log_filter),
+        log_format: r.get("log_format", v::log_format),
+        log_filter: r.get("log", v::log_filter),
         limits: limits(&mut r),
-        audit_retention: r.get("audit_retention", hours(24 * 90), v::duration),
+        audit_retention: r.get("audit_retention", v::duration),
         warnings: sources.warnings.clone(),
     };
     cross_check(config, r)
@@ -165,9 +155,8 @@ fn plain_text(s: &str) -> Result<&str, String> {
 
 /// Rate limits: per-IP rates per action, per-address caps, login blocks.
 fn limits(r: &mut Reader<'_>) -> LimitsConfig {
-    let d = LimitsConfig::default();
     let rate = |s: &str| Rate::parse(s);
-    let mut per_ip = d.per_ip.clone();
+    let mut per_ip = HashMap::new();
     let keys = [
         ("rate_limit_login", Action::Login),
         ("rate_limit_register", Action::Register),
@@ -178,22 +167,16 @@ fn limits(r: &mut Reader<'_>) -> LimitsConfig {
         ("rate_limit_verify_email", Action::VerifyEmail),
     ];
     for (key, action) in keys {
-        if let Some(parsed) = r.opt(key, rate) {
-            per_ip.insert(action, parsed);
-        }
+        per_ip.insert(action, r.get(key, rate));
     }
     LimitsConfig {
-        enabled: r.get("rate_limit_enabled", d.enabled, v::boolean),
+        enabled: r.get("rate_limit_enabled", v::boolean),
         per_ip,
-        forgot_per_email: r.get("rate_limit_forgot_per_email", d.forgot_per_email, rate),
-        resend_per_account: r.get("rate_limit_resend_per_account", d.resend_per_account, rate),
-        free_attempts: r.get("login_free_attempts", d.free_attempts, |s| {
-            v::integer(s, 1, 100)
-        }),
-        max_failures: r.get("login_max_failures", d.max_failures, |s| {
-            v::integer(s, 1, 100)
-        }),
-        block_for: r.get("login_block", d.block_for, v::duration),
+        forgot_per_email: r.get("rate_limit_forgot_per_email", rate),
+        resend_per_account: r.get("rate_limit_resend_per_account", rate),
+        free_attempts: r.get("login_free_attempts", |s| v::integer(s, 1, 100)),
+        max_failures: r.get("login_max_failures", |s| v::integer(s, 1, 100)),
+        block_for: r.get("login_block", v::duration),
     }
 }
 
@@ -258,7 +241,7 @@ pub(super) fn auth_config(c: &Config) -> AuthConfig {
         },
         verification_token_ttl: chrono(c.verification_token_ttl),
         reset_token_ttl: chrono(c.reset_token_ttl),
-        cache_ttl: c.effective_cache_ttl(),
+        cache_ttl: chrono(c.effective_cache_ttl()),
         mail_links: c.pages.mail_links(&c.public_url()),
     }
 }

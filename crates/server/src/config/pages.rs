@@ -5,11 +5,6 @@ use authgate_core::mail::{MailLinks, TOKEN_PLACEHOLDER};
 use super::build::Reader;
 use super::values as v;
 
-/// The accent colour of the pages when `AUTHGATE_BRAND_ACCENT` is not set.
-pub const DEFAULT_ACCENT: &str = "#1f6feb";
-/// The name the pages show when `AUTHGATE_BRAND_NAME` is not set.
-pub const DEFAULT_BRAND: &str = "authgate";
-
 /// What the pages look like and where mails and sign-ins send people.
 #[derive(Debug, Clone)]
 pub struct PagesSettings {
@@ -79,13 +74,13 @@ impl PagesSettings {
 /// Reads the pages' settings.
 pub(super) fn read(r: &mut Reader<'_>) -> PagesSettings {
     PagesSettings {
-        enabled: r.get("pages", true, v::boolean),
+        enabled: r.get("pages", v::boolean),
         app_url: r.opt("app_url", absolute_url),
         verify_url: r.opt("verify_url", link_template),
         reset_url: r.opt("reset_url", link_template),
-        brand_name: r.get("brand_name", DEFAULT_BRAND.to_owned(), brand_name),
+        brand_name: r.get("brand_name", brand_name),
         brand_logo_url: r.opt("brand_logo_url", absolute_url),
-        brand_accent: r.get("brand_accent", DEFAULT_ACCENT.to_owned(), accent),
+        brand_accent: r.get("brand_accent", accent),
     }
 }
 
@@ -167,9 +162,9 @@ mod tests {
             app_url: None,
             verify_url: None,
             reset_url: Some("https://app.example.com/r#t={token}".into()),
-            brand_name: DEFAULT_BRAND.into(),
+            brand_name: "authgate".into(),
             brand_logo_url: None,
-            brand_accent: DEFAULT_ACCENT.into(),
+            brand_accent: "#1f6feb".into(),
         };
         let links = p.mail_links("https://auth.example.com");
         assert_eq!(

@@ -23,7 +23,7 @@ pub(crate) struct Raw {
 
 impl Raw {
     /// How error messages name the place the value came from.
-    pub fn label(&self, key: &str) -> String {
+    pub(super) fn label(&self, key: &str) -> String {
         match self.origin {
             Origin::Env => env_name(key),
             Origin::File => format!("{key} (config file)"),
@@ -41,7 +41,7 @@ pub(crate) struct Sources {
 impl Sources {
     /// Merges the file (if any) and the environment. Unknown file keys and malformed files
     /// are errors; unknown `AUTHGATE_*` variables are warnings. An empty value counts as unset.
-    pub fn collect(
+    pub(super) fn collect(
         file: Option<&str>,
         env: &HashMap<String, String>,
     ) -> Result<Sources, Vec<String>> {
@@ -54,7 +54,7 @@ impl Sources {
     }
 
     /// The raw value of a key, if set anywhere.
-    pub fn get(&self, key: &str) -> Option<&Raw> {
+    pub(super) fn get(&self, key: &str) -> Option<&Raw> {
         self.values.get(key)
     }
 

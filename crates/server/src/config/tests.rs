@@ -72,6 +72,38 @@ fn the_defaults_match_the_contract() {
 }
 
 #[test]
+fn the_settings_table_holds_the_same_defaults_as_the_core() {
+    // The binary's defaults are parsed from SETTINGS' text; the core has its own for
+    // embedders. They must not drift apart.
+    let c = load(&[]).unwrap();
+    assert_eq!(c.limits, authgate_core::limits::LimitsConfig::default());
+    assert_eq!(c.hash, authgate_core::hashing::HashParams::default());
+    assert_eq!(
+        c.mail_outbox,
+        std::path::Path::new(authgate_mail::DEFAULT_OUTBOX_DIR)
+    );
+    let core = authgate_core::AuthConfig::default();
+    let auth = c.auth_config();
+    assert_eq!(
+        (
+            auth.access_token_ttl,
+            auth.refresh_token_ttl,
+            auth.refresh_grace
+        ),
+        (
+            core.access_token_ttl,
+            core.refresh_token_ttl,
+            core.refresh_grace
+        )
+    );
+    assert_eq!(
+        (auth.verification_token_ttl, auth.reset_token_ttl),
+        (core.verification_token_ttl, core.reset_token_ttl)
+    );
+    assert_eq!(auth.audience, core.audience);
+}
+
+#[test]
 fn the_environment_overrides_the_file_which_overrides_the_defaults() {
     let file = r#"
         bind = "0.0.0.0:9000"

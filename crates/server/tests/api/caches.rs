@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use authgate_core::clock::Clock;
 use authgate_core::domain::{SessionId, UserId};
 use authgate_core::store::TokenPurpose;
 use reqwest::StatusCode;
@@ -24,7 +25,7 @@ async fn refused(app: &TestApp, access: &str) -> bool {
 }
 
 fn session_of(access: &str) -> SessionId {
-    SessionId(jwt_part(access, 1)["sid"].as_str().unwrap().to_owned())
+    SessionId::from_string(jwt_part(access, 1)["sid"].as_str().unwrap().to_owned())
 }
 
 #[tokio::test]
@@ -62,7 +63,7 @@ async fn a_cached_session_revoked_from_another_device_is_refused_at_once() {
     let phone = app.login_as(&user).await;
     warm(&app, &phone.access).await;
     let sid = session_of(&phone.access);
-    let res = app.delete_session(&user.access, &sid.0).await;
+    let res = app.delete_session(&user.access, sid.as_str()).await;
     assert!(res.status().is_success(), "{}", res.status());
     assert!(refused(&app, &phone.access).await);
     assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
@@ -104,9 +105,9 @@ async fn revoke_behind_the_nodes_back(app: &TestApp, user: &TestUser) {
         .service
         .store()
         .revoke_session(
-            &UserId(user.id.clone()),
+            &UserId::from_string(user.id.clone()),
             &session_of(&user.access),
-            chrono::Utc::now(),
+            app.clock.now(),
         )
         .await
         .unwrap();
@@ -131,7 +132,7 @@ async fn with_the_cache_on_a_revocation_by_another_instance_is_seen_within_the_t
     // The cache answers for this node's recent lookups: this is the documented bound, and
     // the proof that authenticated requests are served without a store read.
     assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(Duration::from_millis(1100));
     assert!(refused(&app, &user.access).await);
 }
 
@@ -140,7 +141,7 @@ async fn me_shows_a_newer_login_at_once_even_when_the_user_was_just_read() {
     let app = TestApp::spawn().await;
     let user = app.register_user().await;
     let before = Answer::of(app.me(&user.access).await).await;
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    app.clock.advance(Duration::from_millis(20));
     app.login_as(&user).await;
     let after = Answer::of(app.me(&user.access).await).await;
     assert_ne!(

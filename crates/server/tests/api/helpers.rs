@@ -5,8 +5,9 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
+use authgate_core::clock::{Clock, ManualClock};
 use authgate_core::secret::OpaqueToken;
 use authgate_core::store::{NewOneTimeToken, OutgoingMail, TokenPurpose};
 use authgate_core::AuthService;
@@ -20,19 +21,19 @@ mod answer;
 mod client;
 mod pages;
 
-pub use answer::{cookie_attributes, cookie_value, jwt_part, jwt_segment, Answer};
-pub use pages::Page;
+pub(crate) use answer::{cookie_attributes, cookie_value, jwt_part, jwt_segment, Answer};
+pub(crate) use pages::Page;
 
 /// A password every default policy accepts (upper, lower, digit; not common).
-pub const PASSWORD: &str = "Analytical7Engine";
+pub(crate) const PASSWORD: &str = "Analytical7Engine";
 /// Another acceptable password, for changes and resets.
-pub const NEW_PASSWORD: &str = "Difference9Engine";
+pub(crate) const NEW_PASSWORD: &str = "Difference9Engine";
 /// The User-Agent every test client sends (sessions record it).
-pub const USER_AGENT: &str = "authgate-api-tests/1.0";
+pub(crate) const USER_AGENT: &str = "authgate-api-tests/1.0";
 
 #[path = "../support/backend.rs"]
 mod backend;
-pub use backend::{database_url_for, Backend, DbGuard};
+pub(crate) use backend::{database_url_for, Backend, DbGuard};
 
 /// Installs a log subscriber once per process when `TEST_LOG` is set (`1` means `debug`,
 /// anything else is a filter such as `info,authgate_core=debug`). Tests are silent otherwise.
@@ -54,18 +55,33 @@ fn init_test_log() {
 }
 
 /// A running authgate and a client for it. Dropping it stops the server.
-pub struct TestApp {
+pub(crate) struct TestApp {
     /// `http://127.0.0.1:<port>`: the base URL, also the public URL and allowed origin.
     pub address: String,
     /// A client that follows no redirects and keeps no cookies.
     pub api: reqwest::Client,
     /// The service behind the API, for set-ups the API cannot make (verified users).
     pub service: AuthService,
+    /// The server's clock: it stands still unless a test advances it (tests never sleep
+    /// to let time pass).
+    pub(crate) clock: Arc<ManualClock>,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<()>,
     _db: DbGuard,
     /// Files the server writes (the mail outbox), never in the source tree.
     _scratch: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Shuts the server down as SIGTERM would and waits until it has stopped: in-flight
+    /// requests answered, background work flushed, the mail worker ended.
+    pub(crate) async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let server = std::mem::replace(&mut self.server, tokio::spawn(async {}));
+        let _ = server.await;
+    }
 }
 
 impl Drop for TestApp {
@@ -80,7 +96,7 @@ impl Drop for TestApp {
 static NEXT_USER: AtomicU64 = AtomicU64::new(1);
 
 /// A fresh email address (unique within the test process).
-pub fn unique_email() -> String {
+pub(crate) fn unique_email() -> String {
     format!(
         "user{}@example.com",
         NEXT_USER.fetch_add(1, Ordering::Relaxed)
@@ -89,7 +105,7 @@ pub fn unique_email() -> String {
 
 /// A registered user and the tokens of the session registration opened.
 #[derive(Debug, Clone)]
-pub struct TestUser {
+pub(crate) struct TestUser {
     pub email: String,
     pub password: String,
     pub id: String,
@@ -99,19 +115,19 @@ pub struct TestUser {
 
 /// The tokens of one session.
 #[derive(Debug, Clone)]
-pub struct Tokens {
+pub(crate) struct Tokens {
     pub access: String,
     pub refresh: String,
 }
 
 impl TestApp {
     /// An authgate with every setting at its default.
-    pub async fn spawn() -> TestApp {
+    pub(crate) async fn spawn() -> TestApp {
         TestApp::spawn_with(&[]).await
     }
 
     /// An authgate with some `AUTHGATE_*` settings given.
-    pub async fn spawn_with(settings: &[(&str, &str)]) -> TestApp {
+    pub(crate) async fn spawn_with(settings: &[(&str, &str)]) -> TestApp {
         init_test_log();
         let (database_url, db) = database_url_for(Backend::from_env()).await;
         let scratch = tempfile::tempdir().expect("a temporary directory");
@@ -126,7 +142,8 @@ impl TestApp {
         }
         let config = Config::from_sources(None, &env)
             .unwrap_or_else(|e| panic!("test configuration refused: {e}"));
-        let app = App::build(config)
+        let clock = Arc::new(ManualClock::starting_now());
+        let app = App::build_with_clock(config, clock.clone())
             .await
             .unwrap_or_else(|e| panic!("the test server did not start: {e}"));
         let address = format!("http://{}", app.local_addr());
@@ -143,6 +160,7 @@ impl TestApp {
             address,
             api: client_builder().build().expect("a reqwest client"),
             service,
+            clock,
             shutdown: Some(tx),
             server,
             _db: db,
@@ -151,12 +169,12 @@ impl TestApp {
     }
 
     /// The absolute URL of `path`.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
 
     /// A client that keeps cookies, as a browser would.
-    pub fn browser(&self) -> reqwest::Client {
+    pub(crate) fn browser(&self) -> reqwest::Client {
         client_builder()
             .cookie_store(true)
             .build()
@@ -164,7 +182,7 @@ impl TestApp {
     }
 
     /// Registers a fresh user by email (name, email, password); panics unless 201.
-    pub async fn register_user(&self) -> TestUser {
+    pub(crate) async fn register_user(&self) -> TestUser {
         let email = unique_email();
         self.register_with(json!({ "name": "Ada Lovelace", "email": email, "password": PASSWORD }))
             .await
@@ -172,7 +190,7 @@ impl TestApp {
 
     /// Registers with the given body (which must hold `password`, and `email` or `username`);
     /// panics unless 201.
-    pub async fn register_with(&self, body: Value) -> TestUser {
+    pub(crate) async fn register_with(&self, body: Value) -> TestUser {
         let answer = Answer::of(self.register(&body).await).await;
         assert_eq!(
             answer.status,
@@ -192,13 +210,13 @@ impl TestApp {
 
     /// A one-time token of `purpose` for the account of `email`, made through the store as
     /// the mail would carry it (tests that are not about the mail itself).
-    pub async fn issue_token(&self, email: &str, purpose: TokenPurpose) -> String {
+    pub(crate) async fn issue_token(&self, email: &str, purpose: TokenPurpose) -> String {
         self.issue_token_sent_to(email, email, purpose).await
     }
 
     /// A live one-time token of `purpose` for the account of `account_email`, as if mailed
     /// to `sent_to` (an address the account may no longer have).
-    pub async fn issue_token_sent_to(
+    pub(crate) async fn issue_token_sent_to(
         &self,
         account_email: &str,
         sent_to: &str,
@@ -211,7 +229,7 @@ impl TestApp {
             .unwrap()
             .expect("a registered email");
         let token = OpaqueToken::generate();
-        let now = chrono::Utc::now();
+        let now = self.clock.now();
         let record = NewOneTimeToken {
             hash: token.hash(),
             user_id: user.user.id.clone(),
@@ -236,7 +254,7 @@ impl TestApp {
 
     /// The plain-text parts (`.txt` beside each `.eml`) of the first `count` mails in the
     /// outbox, oldest first, waiting up to 10 s for the mail worker to write them.
-    pub async fn outbox_texts(&self, count: usize) -> Vec<String> {
+    pub(crate) async fn outbox_texts(&self, count: usize) -> Vec<String> {
         let dir = self._scratch.path().join("mail-outbox");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
@@ -256,7 +274,7 @@ impl TestApp {
     }
 
     /// Logs `user` in again (a second device); panics unless 200.
-    pub async fn login_as(&self, user: &TestUser) -> Tokens {
+    pub(crate) async fn login_as(&self, user: &TestUser) -> Tokens {
         let answer = Answer::of(
             self.login(&json!({ "identifier": user.email, "password": user.password }))
                 .await,

@@ -15,7 +15,7 @@ async fn after_a_rotation_and_a_reload_new_tokens_use_the_new_key_and_old_tokens
         .unwrap()
         .to_owned();
 
-    let new_kid = rotate_signing_key(app.service.store().as_ref())
+    let new_kid = rotate_signing_key(app.service.store().as_ref(), app.service.clock().now())
         .await
         .expect("the key rotates");
     let signing = app

@@ -204,10 +204,16 @@ async fn forgot_password_for_an_unknown_address_answers_alike_and_sends_no_mail(
     assert_eq!(unknown.status, StatusCode::OK, "{}", unknown.body);
     assert_eq!(unknown.status, known.status);
     assert_eq!(unknown.body, known.body);
-    // The known user's mail was queued after the stranger's request: once it is in, and a
-    // while after, nothing has been sent to the stranger.
+    // The known user's mail was queued after the stranger's request: once it is in and
+    // nothing is left to send (a mail leaves the queue only once delivered), nothing has
+    // been sent to the stranger.
     wait_for_subject(&smtp, &user.email, RESET_SUBJECT, ARRIVAL).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.service.flush().await;
+    assert_eq!(
+        app.service.store().mail_queue_depth().await.unwrap(),
+        0,
+        "no mail is left to send"
+    );
     let to_stranger: Vec<String> = smtp
         .received()
         .iter()
@@ -288,10 +294,9 @@ async fn mail_queued_while_smtp_is_down_is_sent_by_the_next_server_on_the_same_d
 
     let first = spawn_mailing_app(&smtp.url(), &database).await;
     let user: TestUser = first.register_user().await;
-    drop(first);
-    // Let the first server and its worker wind down before the SMTP server comes up, so
-    // that the mail can only come from the second one.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The first server and its worker stop before the SMTP server comes up, so that the
+    // mail can only come from the second one.
+    first.stop().await;
     assert!(smtp.received().is_empty(), "mail was sent with SMTP down?");
 
     smtp.start().await;

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
+use authgate_core::clock::Clock;
 use authgate_core::secret::OpaqueToken;
 use authgate_core::store::TokenPurpose;
 use authgate_mail::testing::SmtpTestServer;
-use chrono::{SubsecRound, Utc};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -140,14 +140,14 @@ async fn configured_token_lifetimes_reach_the_stored_expiry() {
         ("AUTHGATE_RESET_TOKEN_TTL", "7m"),
     ];
     let app = spawn_mailing_app(&smtp.url(), &ttls).await;
-    let asked_from = Utc::now().trunc_subsecs(3);
+    let asked_from = app.clock.now();
     let user = app.register_user().await;
     assert_eq!(
         app.forgot_password(&user.email).await.status(),
         StatusCode::OK
     );
     app.service.flush().await;
-    let asked_until = Utc::now();
+    let asked_until = app.clock.now();
     let verify = next_token(&smtp, &user.email, VERIFY_SUBJECT, &verify_prefix()).await;
     let reset = next_token(&smtp, &user.email, RESET_SUBJECT, &reset_prefix()).await;
 
@@ -183,14 +183,10 @@ async fn an_expired_verification_or_reset_link_is_refused() {
         StatusCode::OK
     );
     app.service.flush().await;
-    let asked_until = Utc::now();
     let verify = next_token(&smtp, &user.email, VERIFY_SUBJECT, &verify_prefix()).await;
     let reset = next_token(&smtp, &user.email, RESET_SUBJECT, &reset_prefix()).await;
 
-    let expired_at = asked_until + chrono::Duration::seconds(1);
-    while Utc::now() <= expired_at {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.clock.advance(Duration::from_secs(1));
 
     Answer::of(app.verify_email(&verify).await)
         .await
@@ -242,7 +238,7 @@ async fn a_wrong_password_on_an_unverified_account_mails_nothing() {
         0,
         "a mail was queued for a wrong password"
     );
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Nothing is queued, and a mail is dequeued only once delivered: no other can arrive.
     assert_eq!(smtp.received().len(), 1, "only the registration's mail");
 }
 

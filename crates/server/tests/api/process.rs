@@ -112,11 +112,14 @@ impl Server {
         Answer::of(res.await.expect("request sent")).await
     }
 
-    fn signal(&self, signal: libc::c_int) {
-        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
-        // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
-        let rc = unsafe { libc::kill(pid, signal) };
-        assert_eq!(rc, 0, "kill({pid}, {signal}) failed");
+    /// Sends `signal` (`INT`, `TERM`) to the server with kill(1).
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-s", signal, &pid])
+            .status()
+            .expect("kill(1) runs");
+        assert!(status.success(), "kill -s {signal} {pid} failed");
     }
 
     /// Waits (up to 30 s) for the process to exit on its own, and fails unless with status 0.
@@ -231,7 +234,7 @@ async fn sigterm_lets_an_in_flight_login_finish_and_exits_with_0() {
         (res, Instant::now())
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    server.signal(libc::SIGTERM);
+    server.signal("TERM");
     let signalled = Instant::now();
 
     let (res, answered) = login.await.expect("the login task");
@@ -249,7 +252,7 @@ async fn sigint_stops_an_idle_server_with_exit_status_0() {
     let dir = TempDir::new().expect("a temporary directory");
     let mut server = Server::start(dir.path(), &[]).await;
 
-    server.signal(libc::SIGINT);
+    server.signal("INT");
 
     server.assert_exits_with_0().await;
 }
@@ -347,7 +350,7 @@ async fn the_start_up_log_shows_the_effective_configuration_with_secrets_redacte
         ("AUTHGATE_SMTP_URL", smtp),
     ];
     let mut server = Server::start(dir.path(), &settings).await;
-    server.signal(libc::SIGTERM);
+    server.signal("TERM");
     server.exit_status(Duration::from_secs(30)).await;
 
     let logs = server.stderr();
@@ -392,7 +395,7 @@ async fn debug_logs_never_contain_passwords_or_tokens_but_do_carry_audit_events(
     for a in [&registered, &logged_in, &refreshed] {
         assert!(a.status.is_success(), "{}", a.body);
     }
-    server.signal(libc::SIGTERM);
+    server.signal("TERM");
     let status = server.exit_status(Duration::from_secs(30)).await;
     assert!(status.success(), "{status}");
 

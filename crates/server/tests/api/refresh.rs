@@ -112,7 +112,7 @@ async fn reusing_a_rotated_refresh_token_after_the_grace_window_returns_401_and_
     let user = app.register_user().await;
     let rotated = Answer::of(app.refresh_body(&user.refresh).await).await;
     assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.clock.advance(Duration::from_millis(1500));
 
     let reuse = Answer::of(app.refresh_body(&user.refresh).await).await;
 
@@ -186,7 +186,7 @@ async fn twenty_concurrent_refreshes_of_one_token_yield_at_most_one_successor() 
 async fn an_expired_refresh_token_returns_401_invalid_refresh_token() {
     let app = TestApp::spawn_with(&[("AUTHGATE_REFRESH_TOKEN_TTL", "1s")]).await;
     let user = app.register_user().await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.clock.advance(Duration::from_millis(1500));
 
     let res = Answer::of(app.refresh_body(&user.refresh).await).await;
 

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::helpers::{jwt_part, unique_email, Answer, TestApp, PASSWORD};
 
 /// The keys of an object, sorted.
-pub fn keys(value: &Value) -> Vec<String> {
+pub(crate) fn keys(value: &Value) -> Vec<String> {
     let mut keys: Vec<String> = value
         .as_object()
         .unwrap_or_else(|| panic!("not an object: {value}"))
@@ -19,7 +19,7 @@ pub fn keys(value: &Value) -> Vec<String> {
 
 /// Asserts the contract's user object: exactly its ten fields, with their types.
 #[track_caller]
-pub fn assert_user_shape(user: &Value) {
+pub(crate) fn assert_user_shape(user: &Value) {
     assert_eq!(
         keys(user),
         [
@@ -51,7 +51,7 @@ pub fn assert_user_shape(user: &Value) {
 
 /// Asserts an RFC 3339 time in UTC (`...Z`).
 #[track_caller]
-pub fn assert_rfc3339_utc(value: &Value) {
+pub(crate) fn assert_rfc3339_utc(value: &Value) {
     let text = value
         .as_str()
         .unwrap_or_else(|| panic!("not a time: {value}"));

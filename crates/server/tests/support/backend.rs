@@ -7,7 +7,7 @@
 /// A new backend is a new variant here, its name in [`Backend::from_env`], and an arm in
 /// [`database_url_for`] that makes a fresh, empty database and a guard that removes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     /// An SQLite file in a temporary directory.
     Sqlite,
     /// A fresh database on the test PostgreSQL server (`AUTHGATE_TEST_POSTGRES_URL`, or a
@@ -21,7 +21,7 @@ pub enum Backend {
 impl Backend {
     /// The backend named by `AUTHGATE_TEST_BACKEND`; panics on a name it does not know, so a
     /// typo never silently runs the suite on SQLite.
-    pub fn from_env() -> Backend {
+    pub(crate) fn from_env() -> Backend {
         match std::env::var("AUTHGATE_TEST_BACKEND")
             .as_deref()
             .map(str::trim)
@@ -37,7 +37,7 @@ impl Backend {
 }
 
 /// Keeps a test database alive; dropping it removes the database.
-pub enum DbGuard {
+pub(crate) enum DbGuard {
     /// The directory holding the SQLite file.
     Sqlite { _dir: tempfile::TempDir },
     /// The PostgreSQL test database, dropped with the guard.
@@ -52,7 +52,7 @@ pub enum DbGuard {
 
 /// The one place a test database is made: a fresh, empty database of `backend`, as the URL
 /// to give `AUTHGATE_DATABASE_URL`, and its guard.
-pub async fn database_url_for(backend: Backend) -> (String, DbGuard) {
+pub(crate) async fn database_url_for(backend: Backend) -> (String, DbGuard) {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("a temporary directory");

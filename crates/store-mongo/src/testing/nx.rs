@@ -81,7 +81,7 @@ fn spawn_listening(exe: &Path) -> io::Result<(Child, String)> {
     for _ in 0..3 {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let log = files.with_extension(format!("{port}.log"));
-        let mut command = Command::new(exe);
+        let mut command = command_dying_with_parent(exe);
         command
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .args(["--data-dir", "memory"])
@@ -92,7 +92,6 @@ fn spawn_listening(exe: &Path) -> io::Result<(Child, String)> {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        die_with_parent(&mut command);
         let mut child = command.spawn()?;
         match wait_until_listening(&mut child, port) {
             Ok(()) => return Ok((child, format!("mongodb://127.0.0.1:{port}"))),
@@ -154,28 +153,28 @@ fn wait_until_listening(child: &mut Child, port: u16) -> io::Result<()> {
     }
 }
 
-/// Makes the kernel kill the child when the spawning thread (alive as long as the process)
-/// dies.
+/// Starts `exe` through the venv's Python, which first asks the kernel to kill it when the
+/// spawning thread (alive as long as the test process) dies, then `exec`s the server: no
+/// `unsafe` `pre_exec` needed here.
 #[cfg(target_os = "linux")]
-fn die_with_parent(command: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    let parent = libc::pid_t::try_from(std::process::id()).unwrap_or(0);
-    // SAFETY: between fork and exec the closure calls only async-signal-safe functions
-    // (prctl, getppid, _exit) and allocates nothing.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            // The parent may have died before prctl took effect.
-            if libc::getppid() != parent {
-                libc::_exit(1);
-            }
-            Ok(())
-        });
-    }
+fn command_dying_with_parent(exe: &Path) -> Command {
+    const SCRIPT: &str = "import ctypes, os, sys\n\
+        libc = ctypes.CDLL(None, use_errno=True)\n\
+        if libc.prctl(1, 9, 0, 0, 0) != 0: sys.exit(1)  # PR_SET_PDEATHSIG, SIGKILL\n\
+        if os.getppid() != int(sys.argv[1]): sys.exit(1)  # the parent died before prctl\n\
+        os.execv(sys.argv[2], sys.argv[2:])\n";
+    let python = exe.with_file_name("python");
+    let mut command = Command::new(python);
+    command
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(std::process::id().to_string())
+        .arg(exe);
+    command
 }
 
 /// Elsewhere there is no parent-death signal: the server may outlive a killed test process.
 #[cfg(not(target_os = "linux"))]
-fn die_with_parent(_command: &mut Command) {}
+fn command_dying_with_parent(exe: &Path) -> Command {
+    Command::new(exe)
+}

@@ -29,8 +29,8 @@ struct SessionRow {
 impl From<SessionRow> for Session {
     fn from(r: SessionRow) -> Self {
         Session {
-            id: SessionId(r.id),
-            user_id: UserId(r.user_id),
+            id: SessionId::from_string(r.id),
+            user_id: UserId::from_string(r.user_id),
             created_at: r.created_at,
             last_used_at: r.last_used_at,
             expires_at: r.expires_at,
@@ -54,8 +54,8 @@ struct RefreshRow {
 impl From<RefreshRow> for RefreshTokenRecord {
     fn from(r: RefreshRow) -> Self {
         RefreshTokenRecord {
-            session_id: SessionId(r.session_id),
-            user_id: UserId(r.user_id),
+            session_id: SessionId::from_string(r.session_id),
+            user_id: UserId::from_string(r.user_id),
             rotated_at: r.rotated_at,
             rotation_key: r.rotation_key,
             session_revoked_at: r.revoked_at,
@@ -79,8 +79,8 @@ impl SessionStore for PostgresStore {
              ) \
              INSERT INTO refresh_tokens (hash, session_id, issued_at) SELECT $9, id, $3 FROM opened",
         )
-        .bind(&s.id.0)
-        .bind(&s.user_id.0)
+        .bind(s.id.as_str())
+        .bind(s.user_id.as_str())
         .bind(s.created_at)
         .bind(s.last_used_at)
         .bind(s.expires_at)
@@ -138,7 +138,7 @@ impl SessionStore for PostgresStore {
              ) \
              INSERT INTO refresh_tokens (hash, session_id, issued_at) SELECT $3, id, $4 FROM renewed",
         )
-        .bind(&session_id.0)
+        .bind(session_id.as_str())
         .bind(&old.0[..])
         .bind(&new.0[..])
         .bind(now)
@@ -162,12 +162,12 @@ impl SessionStore for PostgresStore {
         let owner: Option<String> = sqlx::query_scalar(
             "SELECT user_id FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2",
         )
-        .bind(&id.0)
+        .bind(id.as_str())
         .bind(now)
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?;
-        Ok(owner.map(UserId))
+        Ok(owner.map(UserId::from_string))
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
@@ -181,7 +181,7 @@ impl SessionStore for PostgresStore {
              WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
              ORDER BY created_at DESC, id DESC",
         )
-        .bind(&user_id.0)
+        .bind(user_id.as_str())
         .bind(now)
         .fetch_all(&self.pool)
         .await
@@ -201,8 +201,8 @@ impl SessionStore for PostgresStore {
              WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL AND expires_at > $1",
         )
         .bind(now)
-        .bind(&id.0)
-        .bind(&user_id.0)
+        .bind(id.as_str())
+        .bind(user_id.as_str())
         .execute(&self.pool)
         .await
         .map_err(db_err)?;
@@ -230,8 +230,8 @@ impl SessionStore for PostgresStore {
              WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL AND expires_at > $1",
         )
         .bind(now)
-        .bind(&user_id.0)
-        .bind(&keep.0)
+        .bind(user_id.as_str())
+        .bind(keep.as_str())
         .execute(&self.pool)
         .await
         .map_err(db_err)?;
@@ -261,5 +261,5 @@ pub(super) fn revoke_all_sessions_query(
          WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $1",
     )
     .bind(now)
-    .bind(&user_id.0)
+    .bind(user_id.as_str())
 }

@@ -20,7 +20,7 @@ type TokenRow = (String, String);
 /// A token row as the core sees it.
 fn consumed((user_id, email): TokenRow) -> ConsumedToken {
     ConsumedToken {
-        user_id: UserId(user_id),
+        user_id: UserId::from_string(user_id),
         email,
     }
 }
@@ -43,7 +43,7 @@ impl OneTimeTokenStore for PostgresStore {
                  WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
             )
             .bind(now)
-            .bind(&token.user_id.0)
+            .bind(token.user_id.as_str())
             .bind(token.purpose.as_str())
             .execute(&mut *tx)
             .await
@@ -54,7 +54,7 @@ impl OneTimeTokenStore for PostgresStore {
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&token.hash.0[..])
-        .bind(&token.user_id.0)
+        .bind(token.user_id.as_str())
         .bind(token.purpose.as_str())
         .bind(&token.email)
         .bind(now)
@@ -107,7 +107,7 @@ impl OneTimeTokenStore for PostgresStore {
         .await
         .map_err(db_err)?;
         Ok(row.map(|(user_id, email, used)| UnexpiredToken {
-            user_id: UserId(user_id),
+            user_id: UserId::from_string(user_id),
             email,
             used,
         }))
@@ -163,6 +163,6 @@ pub(super) fn invalidate_one_time_tokens_query(
          WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
     )
     .bind(now)
-    .bind(&user_id.0)
+    .bind(user_id.as_str())
     .bind(purpose.as_str())
 }

@@ -41,7 +41,7 @@ impl From<UserRow> for UserRecord {
     fn from(r: UserRow) -> Self {
         UserRecord {
             user: User {
-                id: UserId(r.id),
+                id: UserId::from_string(r.id),
                 email: r.email,
                 username: r.username,
                 name: r.name,
@@ -98,7 +98,7 @@ impl UserStore for PostgresStore {
              first_name, last_name, role, email_verified_at, password_hash, created_at, last_login_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
-        .bind(&u.id.0)
+        .bind(u.id.as_str())
         .bind(&u.email)
         .bind(&user.email_normalized)
         .bind(&u.username)
@@ -119,7 +119,7 @@ impl UserStore for PostgresStore {
 
     #[tracing::instrument(skip_all, fields(user_id = %id))]
     async fn find_user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
-        self.find_user_where("id", &id.0).await
+        self.find_user_where("id", id.as_str()).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -142,7 +142,7 @@ impl UserStore for PostgresStore {
         self.update_user(
             sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                 .bind(password_hash)
-                .bind(&id.0),
+                .bind(id.as_str()),
         )
         .await
     }
@@ -155,7 +155,7 @@ impl UserStore for PostgresStore {
                 "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2",
             )
             .bind(at)
-            .bind(&id.0),
+            .bind(id.as_str()),
         )
         .await
     }
@@ -165,7 +165,7 @@ impl UserStore for PostgresStore {
         self.update_user(
             sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
                 .bind(at)
-                .bind(&id.0),
+                .bind(id.as_str()),
         )
         .await
     }
@@ -184,7 +184,7 @@ impl UserStore for PostgresStore {
         .bind(&change.password_hash)
         .bind(change.mark_email_verified)
         .bind(change.at)
-        .bind(&change.user_id.0)
+        .bind(change.user_id.as_str())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -226,7 +226,7 @@ async fn spend_reset_token(
     )
     .bind(change.at)
     .bind(&hash.0[..])
-    .bind(&change.user_id.0)
+    .bind(change.user_id.as_str())
     .bind(TokenPurpose::ResetPassword.as_str())
     .execute(&mut **tx)
     .await

@@ -34,8 +34,8 @@ impl TryFrom<AuditRow> for AuditRecord {
             at: from_ms(r.at)?,
             kind: r.kind,
             outcome: r.outcome,
-            user_id: r.user_id.map(UserId),
-            session_id: r.session_id.map(SessionId),
+            user_id: r.user_id.map(UserId::from_string),
+            session_id: r.session_id.map(SessionId::from_string),
             ip: r.ip,
             user_agent: r.user_agent,
             request_id: r.request_id,
@@ -57,8 +57,8 @@ fn insert_audit(
     .bind(to_ms(event.at))
     .bind(&event.kind)
     .bind(&event.outcome)
-    .bind(event.user_id.as_ref().map(|u| &u.0))
-    .bind(event.session_id.as_ref().map(|s| &s.0))
+    .bind(event.user_id.as_ref().map(|u| u.as_str()))
+    .bind(event.session_id.as_ref().map(|s| s.as_str()))
     .bind(&event.ip)
     .bind(&event.user_agent)
     .bind(&event.request_id)
@@ -101,7 +101,7 @@ impl AuditStore for SqliteStore {
              FROM audit_events WHERE user_id = ?1 AND (?2 IS NULL OR id < ?2) \
              ORDER BY id DESC LIMIT ?3",
         )
-        .bind(&user_id.0)
+        .bind(user_id.as_str())
         .bind(before)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)

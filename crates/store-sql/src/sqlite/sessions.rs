@@ -28,8 +28,8 @@ impl TryFrom<SessionRow> for Session {
 
     fn try_from(r: SessionRow) -> Result<Self, StoreError> {
         Ok(Session {
-            id: SessionId(r.id),
-            user_id: UserId(r.user_id),
+            id: SessionId::from_string(r.id),
+            user_id: UserId::from_string(r.user_id),
             created_at: from_ms(r.created_at)?,
             last_used_at: from_ms(r.last_used_at)?,
             expires_at: from_ms(r.expires_at)?,
@@ -55,8 +55,8 @@ impl TryFrom<RefreshRow> for RefreshTokenRecord {
 
     fn try_from(r: RefreshRow) -> Result<Self, StoreError> {
         Ok(RefreshTokenRecord {
-            session_id: SessionId(r.session_id),
-            user_id: UserId(r.user_id),
+            session_id: SessionId::from_string(r.session_id),
+            user_id: UserId::from_string(r.user_id),
             rotated_at: opt_from_ms(r.rotated_at)?,
             rotation_key: r.rotation_key,
             session_revoked_at: opt_from_ms(r.revoked_at)?,
@@ -73,7 +73,7 @@ impl SessionStore for SqliteStore {
         let mut tx = self.begin_write().await?;
         let login = sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
             .bind(to_ms(s.created_at))
-            .bind(&s.user_id.0)
+            .bind(s.user_id.as_str())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -84,8 +84,8 @@ impl SessionStore for SqliteStore {
             "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, rotation_key) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(&s.id.0)
-        .bind(&s.user_id.0)
+        .bind(s.id.as_str())
+        .bind(s.user_id.as_str())
         .bind(to_ms(s.created_at))
         .bind(to_ms(s.last_used_at))
         .bind(to_ms(s.expires_at))
@@ -97,7 +97,7 @@ impl SessionStore for SqliteStore {
         .map_err(db_err)?;
         sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES (?, ?, ?)")
             .bind(&new.refresh_hash.0[..])
-            .bind(&s.id.0)
+            .bind(s.id.as_str())
             .bind(to_ms(s.created_at))
             .execute(&mut *tx)
             .await
@@ -141,7 +141,7 @@ impl SessionStore for SqliteStore {
         )
         .bind(now)
         .bind(&old.0[..])
-        .bind(&session_id.0)
+        .bind(session_id.as_str())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -150,7 +150,7 @@ impl SessionStore for SqliteStore {
         }
         sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES (?, ?, ?)")
             .bind(&new.0[..])
-            .bind(&session_id.0)
+            .bind(session_id.as_str())
             .bind(now)
             .execute(&mut *tx)
             .await
@@ -158,7 +158,7 @@ impl SessionStore for SqliteStore {
         sqlx::query("UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ?")
             .bind(now)
             .bind(to_ms(new_expires_at))
-            .bind(&session_id.0)
+            .bind(session_id.as_str())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -175,12 +175,12 @@ impl SessionStore for SqliteStore {
         let owner: Option<String> = sqlx::query_scalar(
             "SELECT user_id FROM sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > ?",
         )
-        .bind(&id.0)
+        .bind(id.as_str())
         .bind(to_ms(now))
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?;
-        Ok(owner.map(UserId))
+        Ok(owner.map(UserId::from_string))
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
@@ -193,7 +193,7 @@ impl SessionStore for SqliteStore {
             "SELECT id, user_id, created_at, last_used_at, expires_at, user_agent, ip FROM sessions \
              WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id DESC",
         )
-        .bind(&user_id.0)
+        .bind(user_id.as_str())
         .bind(to_ms(now))
         .fetch_all(&self.pool)
         .await
@@ -213,8 +213,8 @@ impl SessionStore for SqliteStore {
              WHERE id = ?2 AND user_id = ?3 AND revoked_at IS NULL AND expires_at > ?1",
         )
         .bind(to_ms(now))
-        .bind(&id.0)
-        .bind(&user_id.0)
+        .bind(id.as_str())
+        .bind(user_id.as_str())
         .execute(self.writer())
         .await
         .map_err(db_err)?;
@@ -242,8 +242,8 @@ impl SessionStore for SqliteStore {
              WHERE user_id = ?2 AND id <> ?3 AND revoked_at IS NULL AND expires_at > ?1",
         )
         .bind(to_ms(now))
-        .bind(&user_id.0)
-        .bind(&keep.0)
+        .bind(user_id.as_str())
+        .bind(keep.as_str())
         .execute(self.writer())
         .await
         .map_err(db_err)?;
@@ -272,5 +272,5 @@ pub(super) fn revoke_all_sessions_query(
         "UPDATE sessions SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL AND expires_at > ?1",
     )
     .bind(now)
-    .bind(&user_id.0)
+    .bind(user_id.as_str())
 }

@@ -32,7 +32,7 @@ impl OneTimeTokenStore for SqliteStore {
                 "UPDATE one_time_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL",
             )
             .bind(now)
-            .bind(&token.user_id.0)
+            .bind(token.user_id.as_str())
             .bind(token.purpose.as_str())
             .execute(&mut *tx)
             .await
@@ -43,7 +43,7 @@ impl OneTimeTokenStore for SqliteStore {
              VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(&token.hash.0[..])
-        .bind(&token.user_id.0)
+        .bind(token.user_id.as_str())
         .bind(token.purpose.as_str())
         .bind(&token.email)
         .bind(now)
@@ -73,7 +73,7 @@ impl OneTimeTokenStore for SqliteStore {
         .await
         .map_err(db_err)?;
         Ok(row.map(|(user_id, email)| ConsumedToken {
-            user_id: UserId(user_id),
+            user_id: UserId::from_string(user_id),
             email,
         }))
     }
@@ -96,7 +96,7 @@ impl OneTimeTokenStore for SqliteStore {
         .await
         .map_err(db_err)?;
         Ok(row.map(|(user_id, email, used)| UnexpiredToken {
-            user_id: UserId(user_id),
+            user_id: UserId::from_string(user_id),
             email,
             used,
         }))
@@ -122,7 +122,7 @@ impl OneTimeTokenStore for SqliteStore {
         .await
         .map_err(db_err)?;
         Ok(row.map(|(user_id, email)| ConsumedToken {
-            user_id: UserId(user_id),
+            user_id: UserId::from_string(user_id),
             email,
         }))
     }
@@ -153,6 +153,6 @@ pub(super) fn invalidate_one_time_tokens_query(
         "UPDATE one_time_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL",
     )
     .bind(now)
-    .bind(&user_id.0)
+    .bind(user_id.as_str())
     .bind(purpose.as_str())
 }

@@ -44,7 +44,7 @@ impl TryFrom<UserRow> for UserRecord {
     fn try_from(r: UserRow) -> Result<Self, StoreError> {
         Ok(UserRecord {
             user: User {
-                id: UserId(r.id),
+                id: UserId::from_string(r.id),
                 email: r.email,
                 username: r.username,
                 name: r.name,
@@ -103,7 +103,7 @@ impl UserStore for SqliteStore {
              last_name, role, email_verified_at, password_hash, created_at, last_login_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(&u.id.0)
+        .bind(u.id.as_str())
         .bind(&u.email)
         .bind(&user.email_normalized)
         .bind(&u.username)
@@ -124,7 +124,7 @@ impl UserStore for SqliteStore {
 
     #[tracing::instrument(skip_all, fields(user_id = %id))]
     async fn find_user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRecord>> {
-        self.find_user_where("id", &id.0).await
+        self.find_user_where("id", id.as_str()).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -147,7 +147,7 @@ impl UserStore for SqliteStore {
         self.update_user(
             sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
                 .bind(password_hash)
-                .bind(&id.0),
+                .bind(id.as_str()),
         )
         .await
     }
@@ -160,7 +160,7 @@ impl UserStore for SqliteStore {
                 "UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?) WHERE id = ?",
             )
             .bind(to_ms(at))
-            .bind(&id.0),
+            .bind(id.as_str()),
         )
         .await
     }
@@ -170,7 +170,7 @@ impl UserStore for SqliteStore {
         self.update_user(
             sqlx::query("UPDATE users SET disabled_at = ? WHERE id = ?")
                 .bind(opt_to_ms(at))
-                .bind(&id.0),
+                .bind(id.as_str()),
         )
         .await
     }
@@ -190,7 +190,7 @@ impl UserStore for SqliteStore {
         .bind(&change.password_hash)
         .bind(change.mark_email_verified)
         .bind(at)
-        .bind(&change.user_id.0)
+        .bind(change.user_id.as_str())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -228,7 +228,7 @@ async fn spend_reset_token(
     )
     .bind(to_ms(change.at))
     .bind(&hash.0[..])
-    .bind(&change.user_id.0)
+    .bind(change.user_id.as_str())
     .bind(TokenPurpose::ResetPassword.as_str())
     .execute(&mut **tx)
     .await

@@ -9,7 +9,10 @@ use authgate_core::store::{PasswordReplacement, TokenPurpose};
 use authgate_core::{Store, StoreError};
 use chrono::Duration;
 
-use crate::helpers::{create_token, insert_user, mail_to, now, open_session, race};
+use crate::helpers::{
+    insert_user, issue_expired_token, issue_token, issue_token_superseding, mail_to, now,
+    open_session, race,
+};
 
 const NEW_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$bmV3aGFzaG5ld2hhc2huZXdoYXNo";
 
@@ -45,22 +48,8 @@ pub async fn replace_password_changes_the_hash_revokes_sessions_kills_reset_link
     open_session(&*store, &user, t, Duration::days(1)).await;
     open_session(&*store, &user, t, Duration::days(1)).await;
     let (others, _) = open_session(&*store, &other, t, Duration::days(1)).await;
-    let reset = create_token(
-        &*store,
-        &user,
-        TokenPurpose::ResetPassword,
-        Duration::hours(1),
-        true,
-    )
-    .await;
-    let verify = create_token(
-        &*store,
-        &user,
-        TokenPurpose::VerifyEmail,
-        Duration::hours(1),
-        true,
-    )
-    .await;
+    let reset = issue_token_superseding(&*store, &user, TokenPurpose::ResetPassword).await;
+    let verify = issue_token_superseding(&*store, &user, TokenPurpose::VerifyEmail).await;
     let queued = store.mail_queue_depth().await.unwrap();
 
     let replaced = store
@@ -96,22 +85,8 @@ pub async fn replace_password_with_a_reset_token_spends_it_and_marks_the_email_v
     store: Arc<dyn Store>,
 ) {
     let user = insert_user(&*store).await;
-    let older = create_token(
-        &*store,
-        &user,
-        TokenPurpose::ResetPassword,
-        Duration::hours(1),
-        false,
-    )
-    .await;
-    let token = create_token(
-        &*store,
-        &user,
-        TokenPurpose::ResetPassword,
-        Duration::hours(1),
-        false,
-    )
-    .await;
+    let older = issue_token(&*store, &user, TokenPurpose::ResetPassword).await;
+    let token = issue_token(&*store, &user, TokenPurpose::ResetPassword).await;
 
     let replaced = store
         .replace_password(&replacement(&user, Some(token.hash)))
@@ -136,53 +111,17 @@ pub async fn replace_password_with_a_reset_token_spends_it_and_marks_the_email_v
 pub async fn replace_password_with_a_dead_reset_token_writes_nothing(store: Arc<dyn Store>) {
     let (user, other) = (insert_user(&*store).await, insert_user(&*store).await);
     let (session, _) = open_session(&*store, &user, now(), Duration::days(1)).await;
-    let used = create_token(
-        &*store,
-        &user,
-        TokenPurpose::ResetPassword,
-        Duration::hours(1),
-        false,
-    )
-    .await;
+    let used = issue_token(&*store, &user, TokenPurpose::ResetPassword).await;
     store
         .consume_one_time_token(&used.hash, TokenPurpose::ResetPassword, now())
         .await
         .unwrap();
-    let expired = create_token(
-        &*store,
-        &user,
-        TokenPurpose::ResetPassword,
-        Duration::milliseconds(1),
-        false,
-    )
-    .await;
-    let foreign = create_token(
-        &*store,
-        &other,
-        TokenPurpose::ResetPassword,
-        Duration::hours(1),
-        false,
-    )
-    .await;
-    let verify = create_token(
-        &*store,
-        &user,
-        TokenPurpose::VerifyEmail,
-        Duration::hours(1),
-        false,
-    )
-    .await;
-    let live = create_token(
-        &*store,
-        &user,
-        TokenPurpose::ResetPassword,
-        Duration::hours(1),
-        false,
-    )
-    .await;
+    let expired = issue_expired_token(&*store, &user, TokenPurpose::ResetPassword).await;
+    let foreign = issue_token(&*store, &other, TokenPurpose::ResetPassword).await;
+    let verify = issue_token(&*store, &user, TokenPurpose::VerifyEmail).await;
+    let live = issue_token(&*store, &user, TokenPurpose::ResetPassword).await;
     let before = hash_and_verified(&*store, &user).await;
     let queued = store.mail_queue_depth().await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
 
     for dead in [&used, &expired, &foreign, &verify] {
         let replaced = store
@@ -213,14 +152,7 @@ pub async fn concurrent_replacements_with_one_reset_token_have_exactly_one_winne
     store: Arc<dyn Store>,
 ) {
     let user = insert_user(&*store).await;
-    let token = create_token(
-        &*store,
-        &user,
-        TokenPurpose::ResetPassword,
-        Duration::hours(1),
-        false,
-    )
-    .await;
+    let token = issue_token(&*store, &user, TokenPurpose::ResetPassword).await;
     let queued = store.mail_queue_depth().await.unwrap();
 
     let outcomes = race(&store, 8, |store, _| {

@@ -6,7 +6,10 @@ use authgate_core::store::{ConsumedToken, TokenPurpose, UnexpiredToken};
 use authgate_core::Store;
 use chrono::Duration;
 
-use crate::helpers::{create_token, insert_user, mail_to, now, one_time_token, race, token_hash};
+use crate::helpers::{
+    insert_user, issue_token, issue_token_superseding, mail_to, now, one_time_token, race,
+    token_hash,
+};
 
 const VERIFY: TokenPurpose = TokenPurpose::VerifyEmail;
 const RESET: TokenPurpose = TokenPurpose::ResetPassword;
@@ -14,7 +17,7 @@ const RESET: TokenPurpose = TokenPurpose::ResetPassword;
 /// A token is consumed once, naming its user and address; the second try is `None`.
 pub async fn a_one_time_token_can_be_consumed_once(store: Arc<dyn Store>) {
     let user = insert_user(&*store).await;
-    let token = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
+    let token = issue_token(&*store, &user, VERIFY).await;
     let consumed = store
         .consume_one_time_token(&token.hash, VERIFY, now())
         .await
@@ -38,7 +41,7 @@ pub async fn a_one_time_token_can_be_consumed_once(store: Arc<dyn Store>) {
 /// Finding a token shows it without using it; a used or expired one is not found.
 pub async fn finding_a_one_time_token_does_not_use_it(store: Arc<dyn Store>) {
     let user = insert_user(&*store).await;
-    let token = create_token(&*store, &user, RESET, Duration::hours(1), false).await;
+    let token = issue_token(&*store, &user, RESET).await;
     let expected = Some(ConsumedToken {
         user_id: user,
         email: token.email.clone(),
@@ -84,7 +87,7 @@ pub async fn finding_a_one_time_token_does_not_use_it(store: Arc<dyn Store>) {
 /// link opened twice can be answered by what it did the first time.
 pub async fn an_unexpired_token_is_found_used_or_not_without_being_used(store: Arc<dyn Store>) {
     let user = insert_user(&*store).await;
-    let token = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
+    let token = issue_token(&*store, &user, VERIFY).await;
     let state = |used| {
         Some(UnexpiredToken {
             user_id: user.clone(),
@@ -107,8 +110,8 @@ pub async fn an_unexpired_token_is_found_used_or_not_without_being_used(store: A
 /// A superseded token counts as used; an expired, unknown or other-purpose one is not found.
 pub async fn an_expired_superseded_or_unknown_token_is_not_found_unexpired(store: Arc<dyn Store>) {
     let user = insert_user(&*store).await;
-    let older = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
-    create_token(&*store, &user, VERIFY, Duration::hours(1), true).await;
+    let older = issue_token(&*store, &user, VERIFY).await;
+    issue_token_superseding(&*store, &user, VERIFY).await;
     let found = store
         .find_unexpired_one_time_token(&older.hash, VERIFY, now())
         .await
@@ -131,7 +134,7 @@ pub async fn an_expired_superseded_or_unknown_token_is_not_found_unexpired(store
 /// Of simultaneous consumptions of one token, exactly one gets it.
 pub async fn concurrent_consumptions_of_one_token_have_exactly_one_winner(store: Arc<dyn Store>) {
     let user = insert_user(&*store).await;
-    let token = create_token(&*store, &user, RESET, Duration::hours(1), false).await;
+    let token = issue_token(&*store, &user, RESET).await;
     let t = now();
     let results = race(&store, 10, |store, _| {
         let hash = token.hash;
@@ -146,7 +149,7 @@ pub async fn concurrent_consumptions_of_one_token_have_exactly_one_winner(store:
 /// A token is dead from its expiry instant on.
 pub async fn an_expired_one_time_token_cannot_be_consumed(store: Arc<dyn Store>) {
     let user = insert_user(&*store).await;
-    let token = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
+    let token = issue_token(&*store, &user, VERIFY).await;
     assert_eq!(
         store
             .consume_one_time_token(&token.hash, VERIFY, token.expires_at)
@@ -167,7 +170,7 @@ pub async fn an_expired_one_time_token_cannot_be_consumed(store: Arc<dyn Store>)
 /// A token works only for the purpose it was issued for, and the wrong one does not use it up.
 pub async fn a_one_time_token_cannot_be_consumed_for_another_purpose(store: Arc<dyn Store>) {
     let user = insert_user(&*store).await;
-    let token = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
+    let token = issue_token(&*store, &user, VERIFY).await;
     assert_eq!(
         store
             .consume_one_time_token(&token.hash, RESET, now())
@@ -187,10 +190,10 @@ pub async fn a_superseding_token_invalidates_older_unused_tokens_of_that_purpose
     store: Arc<dyn Store>,
 ) {
     let (user, other) = (insert_user(&*store).await, insert_user(&*store).await);
-    let older = create_token(&*store, &user, RESET, Duration::hours(1), false).await;
-    let other_purpose = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
-    let other_user = create_token(&*store, &other, RESET, Duration::hours(1), false).await;
-    let newer = create_token(&*store, &user, RESET, Duration::hours(1), true).await;
+    let older = issue_token(&*store, &user, RESET).await;
+    let other_purpose = issue_token(&*store, &user, VERIFY).await;
+    let other_user = issue_token(&*store, &other, RESET).await;
+    let newer = issue_token_superseding(&*store, &user, RESET).await;
 
     let t = now();
     assert_eq!(
@@ -220,8 +223,8 @@ pub async fn a_superseding_token_invalidates_older_unused_tokens_of_that_purpose
 /// Without `supersede`, earlier tokens stay usable.
 pub async fn tokens_created_without_supersede_stay_usable(store: Arc<dyn Store>) {
     let user = insert_user(&*store).await;
-    let first = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
-    let second = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
+    let first = issue_token(&*store, &user, VERIFY).await;
+    let second = issue_token(&*store, &user, VERIFY).await;
     assert!(store
         .consume_one_time_token(&first.hash, VERIFY, now())
         .await
@@ -239,15 +242,15 @@ pub async fn invalidate_one_time_tokens_invalidates_unused_tokens_of_that_purpos
     store: Arc<dyn Store>,
 ) {
     let user = insert_user(&*store).await;
-    let used = create_token(&*store, &user, RESET, Duration::hours(1), false).await;
+    let used = issue_token(&*store, &user, RESET).await;
     store
         .consume_one_time_token(&used.hash, RESET, now())
         .await
         .unwrap()
         .unwrap();
-    let a = create_token(&*store, &user, RESET, Duration::hours(1), false).await;
-    let b = create_token(&*store, &user, RESET, Duration::hours(1), false).await;
-    let verify = create_token(&*store, &user, VERIFY, Duration::hours(1), false).await;
+    let a = issue_token(&*store, &user, RESET).await;
+    let b = issue_token(&*store, &user, RESET).await;
+    let verify = issue_token(&*store, &user, VERIFY).await;
 
     assert_eq!(
         store

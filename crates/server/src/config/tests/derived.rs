@@ -133,7 +133,7 @@ fn the_cache_ttl_can_be_set_for_any_database_and_is_validated() {
     ])
     .unwrap();
     assert_eq!(pg.effective_cache_ttl(), Duration::from_secs(5));
-    assert_eq!(pg.auth_config().cache_ttl, Duration::from_secs(5));
+    assert_eq!(pg.auth_config().cache_ttl, chrono::Duration::seconds(5));
     let off = load(&[("AUTHGATE_CACHE_TTL", "0s")]).unwrap();
     assert_eq!(off.effective_cache_ttl(), Duration::ZERO);
     let bad = problems(&[("AUTHGATE_CACHE_TTL", "soon")]);

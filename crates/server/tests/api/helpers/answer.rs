@@ -9,7 +9,7 @@ use serde_json::Value;
 
 /// A response read whole: status, headers and the body as JSON.
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
@@ -17,7 +17,7 @@ pub struct Answer {
 
 impl Answer {
     /// Reads the response; panics if the body is not JSON.
-    pub async fn of(res: Response) -> Answer {
+    pub(crate) async fn of(res: Response) -> Answer {
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.expect("a readable body");
@@ -31,7 +31,7 @@ impl Answer {
     }
 
     /// The string at a JSON pointer; panics if absent or not a string.
-    pub fn str(&self, pointer: &str) -> &str {
+    pub(crate) fn str(&self, pointer: &str) -> &str {
         self.body
             .pointer(pointer)
             .and_then(Value::as_str)
@@ -39,14 +39,14 @@ impl Answer {
     }
 
     /// A header's value as text, if present.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Asserts the contract's error shape: this status, this code, a non-empty message, and
     /// no field besides `message`, `code` and `details`.
     #[track_caller]
-    pub fn assert_error(&self, status: StatusCode, code: &str) {
+    pub(crate) fn assert_error(&self, status: StatusCode, code: &str) {
         assert_eq!(self.status, status, "body: {}", self.body);
         assert_eq!(self.body["code"], code, "body: {}", self.body);
         let message = self.body["message"].as_str().unwrap_or("");
@@ -83,7 +83,7 @@ impl Answer {
 
     /// Asserts a 400 `validation_error` whose `details` name `field` with a problem.
     #[track_caller]
-    pub fn assert_invalid_field(&self, field: &str) {
+    pub(crate) fn assert_invalid_field(&self, field: &str) {
         self.assert_error(StatusCode::BAD_REQUEST, "validation_error");
         let problems = self.body["details"][field].as_array();
         assert!(
@@ -94,7 +94,7 @@ impl Answer {
     }
 
     /// Every `Set-Cookie` header.
-    pub fn set_cookies(&self) -> Vec<String> {
+    pub(crate) fn set_cookies(&self) -> Vec<String> {
         self.headers
             .get_all("set-cookie")
             .iter()
@@ -103,7 +103,7 @@ impl Answer {
     }
 
     /// The `Set-Cookie` header of the `refreshToken` cookie, if there is exactly one.
-    pub fn refresh_set_cookie(&self) -> Option<String> {
+    pub(crate) fn refresh_set_cookie(&self) -> Option<String> {
         let all: Vec<String> = self
             .set_cookies()
             .into_iter()
@@ -115,13 +115,13 @@ impl Answer {
 }
 
 /// The value of a `Set-Cookie` header (`name=value; ...` -> `value`).
-pub fn cookie_value(set_cookie: &str) -> &str {
+pub(crate) fn cookie_value(set_cookie: &str) -> &str {
     let pair = set_cookie.split(';').next().unwrap_or("");
     pair.split_once('=').map_or("", |(_, v)| v)
 }
 
 /// The attributes of a `Set-Cookie` header, lower-cased (`max-age=0`, `samesite=lax`...).
-pub fn cookie_attributes(set_cookie: &str) -> Vec<String> {
+pub(crate) fn cookie_attributes(set_cookie: &str) -> Vec<String> {
     set_cookie
         .split(';')
         .skip(1)
@@ -130,13 +130,13 @@ pub fn cookie_attributes(set_cookie: &str) -> Vec<String> {
 }
 
 /// A JWT segment (0 header, 1 claims) decoded as JSON.
-pub fn jwt_part(token: &str, index: usize) -> Value {
+pub(crate) fn jwt_part(token: &str, index: usize) -> Value {
     let part = token.split('.').nth(index).expect("a JWT has three parts");
     let bytes = URL_SAFE_NO_PAD.decode(part).expect("base64url segment");
     serde_json::from_slice(&bytes).expect("a JSON segment")
 }
 
 /// Encodes JSON as an unpadded base64url JWT segment.
-pub fn jwt_segment(value: &Value) -> String {
+pub(crate) fn jwt_segment(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).expect("JSON"))
 }

@@ -6,11 +6,11 @@ use serde_json::{json, Value};
 use super::TestApp;
 
 impl TestApp {
-    pub async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.api.get(self.url(path)).send().await.expect("GET sent")
     }
 
-    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+    pub(crate) async fn post_json(&self, path: &str, body: &Value) -> Response {
         self.api
             .post(self.url(path))
             .json(body)
@@ -20,7 +20,7 @@ impl TestApp {
     }
 
     /// A POST with a raw body and content type (`None`: no Content-Type header).
-    pub async fn post_raw(
+    pub(crate) async fn post_raw(
         &self,
         path: &str,
         content_type: Option<&str>,
@@ -33,15 +33,15 @@ impl TestApp {
         req.send().await.expect("POST sent")
     }
 
-    pub async fn register(&self, body: &Value) -> Response {
+    pub(crate) async fn register(&self, body: &Value) -> Response {
         self.post_json("/api/auth/register", body).await
     }
 
-    pub async fn login(&self, body: &Value) -> Response {
+    pub(crate) async fn login(&self, body: &Value) -> Response {
         self.post_json("/api/auth/login", body).await
     }
 
-    pub async fn me(&self, access: &str) -> Response {
+    pub(crate) async fn me(&self, access: &str) -> Response {
         self.api
             .get(self.url("/api/auth/me"))
             .bearer_auth(access)
@@ -50,13 +50,13 @@ impl TestApp {
             .expect("GET /me sent")
     }
 
-    pub async fn refresh_body(&self, refresh: &str) -> Response {
+    pub(crate) async fn refresh_body(&self, refresh: &str) -> Response {
         self.post_json("/api/auth/refresh", &json!({ "refreshToken": refresh }))
             .await
     }
 
     /// A refresh carried by the `refreshToken` cookie only, with extra headers (Origin...).
-    pub async fn refresh_cookie(&self, refresh: &str, headers: &[(&str, &str)]) -> Response {
+    pub(crate) async fn refresh_cookie(&self, refresh: &str, headers: &[(&str, &str)]) -> Response {
         let mut req = self
             .api
             .post(self.url("/api/auth/refresh"))
@@ -67,7 +67,7 @@ impl TestApp {
         req.send().await.expect("POST /refresh sent")
     }
 
-    pub async fn logout(&self, access: &str, body: Option<&Value>) -> Response {
+    pub(crate) async fn logout(&self, access: &str, body: Option<&Value>) -> Response {
         let mut req = self
             .api
             .post(self.url("/api/auth/logout"))
@@ -78,7 +78,7 @@ impl TestApp {
         req.send().await.expect("POST /logout sent")
     }
 
-    pub async fn sessions(&self, access: &str) -> Response {
+    pub(crate) async fn sessions(&self, access: &str) -> Response {
         self.api
             .get(self.url("/api/auth/sessions"))
             .bearer_auth(access)
@@ -87,7 +87,7 @@ impl TestApp {
             .expect("GET /sessions sent")
     }
 
-    pub async fn delete_session(&self, access: &str, id: &str) -> Response {
+    pub(crate) async fn delete_session(&self, access: &str, id: &str) -> Response {
         self.api
             .delete(self.url(&format!("/api/auth/sessions/{id}")))
             .bearer_auth(access)
@@ -96,7 +96,7 @@ impl TestApp {
             .expect("DELETE /sessions/:id sent")
     }
 
-    pub async fn change_password(&self, access: &str, current: &str, new: &str) -> Response {
+    pub(crate) async fn change_password(&self, access: &str, current: &str, new: &str) -> Response {
         self.api
             .post(self.url("/api/auth/change-password"))
             .bearer_auth(access)
@@ -106,21 +106,21 @@ impl TestApp {
             .expect("POST /change-password sent")
     }
 
-    pub async fn forgot_password(&self, email: &str) -> Response {
+    pub(crate) async fn forgot_password(&self, email: &str) -> Response {
         self.post_json("/api/auth/forgot-password", &json!({ "email": email }))
             .await
     }
 
-    pub async fn reset_password(&self, token: &str, new_password: &str) -> Response {
+    pub(crate) async fn reset_password(&self, token: &str, new_password: &str) -> Response {
         let body = json!({ "token": token, "newPassword": new_password });
         self.post_json("/api/auth/reset-password", &body).await
     }
 
-    pub async fn verify_email(&self, token: &str) -> Response {
+    pub(crate) async fn verify_email(&self, token: &str) -> Response {
         self.get(&format!("/api/auth/verify-email/{token}")).await
     }
 
-    pub async fn resend_verification(&self, access: &str) -> Response {
+    pub(crate) async fn resend_verification(&self, access: &str) -> Response {
         self.api
             .post(self.url("/api/auth/resend-verification"))
             .bearer_auth(access)

@@ -8,14 +8,14 @@ use super::{client_builder, TestApp};
 
 /// A page as read: status, headers and HTML.
 #[derive(Debug)]
-pub struct Page {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub html: String,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) html: String,
 }
 
 impl Page {
-    pub async fn of(res: Response) -> Page {
+    pub(crate) async fn of(res: Response) -> Page {
         Page {
             status: res.status(),
             headers: res.headers().clone(),
@@ -23,7 +23,7 @@ impl Page {
         }
     }
 
-    pub fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -31,7 +31,7 @@ impl Page {
     }
 
     /// Every `Set-Cookie` value.
-    pub fn set_cookies(&self) -> Vec<String> {
+    pub(crate) fn set_cookies(&self) -> Vec<String> {
         self.headers
             .get_all("set-cookie")
             .iter()
@@ -40,7 +40,7 @@ impl Page {
     }
 
     /// The CSRF token of the page's forms.
-    pub fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
         let start = self
             .html
@@ -53,14 +53,14 @@ impl Page {
 }
 
 /// A browser of `app`'s pages with a cookie jar of its own.
-pub struct PageBrowser<'a> {
-    pub app: &'a TestApp,
-    pub client: reqwest::Client,
+pub(crate) struct PageBrowser<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) client: reqwest::Client,
 }
 
 impl TestApp {
     /// A fresh browser of the pages.
-    pub fn pages(&self) -> PageBrowser<'_> {
+    pub(crate) fn pages(&self) -> PageBrowser<'_> {
         PageBrowser {
             app: self,
             client: client_builder()
@@ -72,18 +72,18 @@ impl TestApp {
 }
 
 impl PageBrowser<'_> {
-    pub async fn get(&self, path: &str) -> Page {
+    pub(crate) async fn get(&self, path: &str) -> Page {
         let res = self.client.get(self.app.url(path)).send().await;
         Page::of(res.expect("GET sent")).await
     }
 
     /// Posts `fields` as a form, from the site's own origin, as a browser does.
-    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         self.post_from(path, fields, Some(&self.app.address)).await
     }
 
     /// Posts `fields` with the given `Origin` header (`None`: none).
-    pub async fn post_from(
+    pub(crate) async fn post_from(
         &self,
         path: &str,
         fields: &[(&str, &str)],
@@ -97,7 +97,12 @@ impl PageBrowser<'_> {
     }
 
     /// Loads `form_path`, then posts `fields` with its CSRF token to `action`.
-    pub async fn submit(&self, form_path: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn submit(
+        &self,
+        form_path: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Page {
         let csrf = self.get(form_path).await.csrf();
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(fields);
@@ -105,7 +110,7 @@ impl PageBrowser<'_> {
     }
 
     /// Signs in through `/login` (with `rd` if given); the answer to the form.
-    pub async fn sign_in(&self, login: &str, password: &str, rd: Option<&str>) -> Page {
+    pub(crate) async fn sign_in(&self, login: &str, password: &str, rd: Option<&str>) -> Page {
         let mut fields = vec![("identifier", login), ("password", password)];
         if let Some(rd) = rd {
             fields.push(("rd", rd));
