@@ -9,6 +9,8 @@ the `<!-- analysis -->` marker of the existing document is kept verbatim.
 Scenarios (wrk, DURATION seconds each after WARMUP seconds of unrecorded load):
   a  ceiling: `authgate-bench ceiling` GET /verify (EdDSA, product's TokenSigner, no database)
   b  GET /api/auth/me with a bearer token                  -> ratio to (a)
+  b2 POST /api/auth/introspect (form, caller secret)       -> ratio to (b), >= 80 %
+  b3 GET /api/auth/forward-auth with a bearer token         -> ratio to (b), >= 80 %
   c  POST /api/auth/login (one user)                        -> ratio to cores / hash time
   d  POST /api/auth/refresh, rotating tokens per wrk thread -> must be all 2xx
   e  POST /api/auth/register, unique emails
@@ -87,6 +89,10 @@ RESULTS = Path(os.environ.get("RESULTS_DIR", ROOT / "bench" / "results")) / time
 
 # Targets of issue 6.
 ME_RATIO, ME_P99_MS = 0.5, 5.0
+# Issue 11: introspection and forward-auth, answered from the caches /me uses.
+PROTECT_RATIO = 0.8
+# The introspection callers' secret every bench server is started with.
+INTROSPECTION_SECRET = secrets.token_urlsafe(48)
 FLOOD_P99_MS = 10.0
 LOGIN_RATIO = 0.9
 REFRESH_RPS = 2000.0
@@ -257,6 +263,7 @@ def server_env(port: int, db_url: str, work: Path, extra: dict[str, str] | None 
         AUTHGATE_RATE_LIMIT_ENABLED="false",
         AUTHGATE_MAIL_OUTBOX=str(work / "outbox"),
         AUTHGATE_LOG="warn",
+        AUTHGATE_INTROSPECTION_SECRETS=INTROSPECTION_SECRET,
     )
     env.update(extra or {})
     return env
@@ -389,6 +396,15 @@ def lua_post(body: dict) -> str:
     return (
         'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
         f"wrk.body = {lua_str(json.dumps(body))}\n" + LUA_COMMON
+    )
+
+
+def lua_introspect(token: str) -> str:
+    """RFC 7662's form body with the caller's secret as bearer (a JWT needs no escaping)."""
+    return (
+        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+        f'wrk.headers["Authorization"] = {lua_str("Bearer " + INTROSPECTION_SECRET)}\n'
+        f"wrk.body = {lua_str('token=' + token)}\n" + LUA_COMMON
     )
 
 
@@ -637,14 +653,44 @@ def check_me(server: Authgate, token: str, email: str) -> None:
         raise RuntimeError(f"GET /api/auth/me did not return {email}: {status} {body}")
 
 
+def check_protect(server: Authgate, token: str, user_id: str) -> None:
+    """Introspection says the token is active, forward-auth lets it through: the scenarios
+    below measure real answers, not refusals."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.request("POST", "/api/auth/introspect", body=f"token={token}",
+                     headers={"Content-Type": "application/x-www-form-urlencoded",
+                              "Authorization": f"Bearer {INTROSPECTION_SECRET}"})
+        r = conn.getresponse()
+        body = json.loads(r.read() or b"null")
+        if r.status != 200 or not body or body.get("active") is not True or body.get("sub") != user_id:
+            raise RuntimeError(f"POST /api/auth/introspect did not find the token active: {r.status} {body}")
+        conn.request("GET", "/api/auth/forward-auth", headers={"Authorization": f"Bearer {token}"})
+        r = conn.getresponse()
+        r.read()
+        if r.status != 200 or r.getheader("Remote-User-Id") != user_id:
+            raise RuntimeError(f"GET /api/auth/forward-auth did not let the token through: {r.status}")
+    finally:
+        conn.close()
+
+
 def api_scenarios(server: Authgate, tag: str, prefix: str, results: list[Result], hash_ms: float) -> None:
-    """b-e against a running server: /me, login, refresh, register."""
+    """b-e against a running server: /me, introspection, forward-auth, login, refresh, register."""
     email = f"{prefix}@example.com"
     reg = register(server.port, email)
     check_me(server, reg["accessToken"], email)
+    check_protect(server, reg["accessToken"], reg["user"]["id"])
     results.append(
         measure(f"{tag}me", f"GET /api/auth/me{tag_label(tag)}", server, "/api/auth/me",
                 script_file(lua_get(reg["accessToken"]), f"{tag}me"), CONNECTIONS)
+    )
+    results.append(
+        measure(f"{tag}introspect", f"POST /api/auth/introspect{tag_label(tag)}", server, "/api/auth/introspect",
+                script_file(lua_introspect(reg["accessToken"]), f"{tag}introspect"), CONNECTIONS)
+    )
+    results.append(
+        measure(f"{tag}forward-auth", f"GET /api/auth/forward-auth{tag_label(tag)}", server, "/api/auth/forward-auth",
+                script_file(lua_get(reg["accessToken"]), f"{tag}forward-auth"), CONNECTIONS)
     )
     results.append(
         measure(f"{tag}login", f"POST /api/auth/login{tag_label(tag)}", server, "/api/auth/login",
@@ -805,7 +851,10 @@ def render(info: dict, results: list[Result], extra_rows: list[str], hash_line: 
         "server, so compare server CPU per request as well as throughput. The server runs "
         "`authgate serve` on a fresh SQLite file with rate limits off and the default settings "
         "otherwise (EdDSA tokens, argon2id with the parameters above, refresh tokens in body and "
-        "cookie). Each scenario gets "
+        "cookie; an introspection secret is set, so `POST /introspect` exists). Introspection "
+        "(a form body with the caller's secret) and forward-auth (`GET /forward-auth` with the "
+        "bearer token) use the token and session `/me` uses, and are judged against the `/me` "
+        "row of the same run. Each scenario gets "
         f"{WARMUP} s of unrecorded load, then {DURATION} s measured with wrk ({THREADS} threads). "
         "Server CPU is utime+stime from `/proc/PID/stat` over the measured run divided by the "
         "requests completed; peak RSS is `VmHWM`, reset through `/proc/PID/clear_refs` before "
@@ -979,15 +1028,23 @@ def run(work: Path) -> None:
         r.target = f"≥ {LOGIN_RATIO:.0%} of cores/hash time: {ratio:.0%} of {login_bound:.1f}/s"
         r.verdict = verdict(ratio >= LOGIN_RATIO and not (r.non2xx or r.sock_err))
 
+    def judge_protect(r: Result, me: Result | None) -> None:
+        ratio = r.rps / me.rps if me and me.rps else 0.0
+        r.target = f"≥ {PROTECT_RATIO:.0%} of /me in this run: {ratio:.0%} of {me.rps if me else 0:,.0f}"
+        r.verdict = verdict(ratio >= PROTECT_RATIO and not (r.non2xx or r.sock_err))
+
     def judge_refresh(r: Result) -> None:
         r.target = f"≥ {REFRESH_RPS:,.0f} rps, all 2xx"
         r.verdict = verdict(r.rps >= REFRESH_RPS and not (r.non2xx or r.sock_err or r.extra.get("empty")))
 
     for rows, ceiling_r in ((sqlite_rows, ceil), (pg_rows, ceil)):
+        me_row = next((r for r in rows if r.key.removeprefix("pg-") == "me"), None)
         for r in rows:
             kind = r.key.removeprefix("pg-")
             if kind == "me":
                 judge_me(r, ceiling_r)
+            elif kind in ("introspect", "forward-auth"):
+                judge_protect(r, me_row)
             elif kind == "login":
                 judge_login(r)
             elif kind == "refresh":

@@ -2,7 +2,8 @@
 # bench/run.sh: the benchmark kit (issue 6). One command that regenerates docs/performance.md.
 #
 # Builds `authgate` and `authgate-bench` in release mode, then runs bench/kit.py, which
-# measures on loopback with wrk: the no-database ceiling (GET /verify), GET /me, login,
+# measures on loopback with wrk: the no-database ceiling (GET /verify), GET /me,
+# POST /introspect and GET /forward-auth (each judged against /me's rps), login,
 # refresh, register, /me under a login flood, RSS idle and under 1,000 concurrent logins,
 # and start-up to ready; and rewrites docs/performance.md (the hand-written part below the
 # `<!-- analysis -->` marker is kept). Takes about 5 minutes after the build.

@@ -8,8 +8,10 @@ mod admin;
 mod audit_entry;
 mod audit_writer;
 mod builder;
+mod identify;
 mod import;
 mod login;
+mod refresh_logout;
 mod register;
 mod sessions;
 
@@ -37,6 +39,7 @@ use crate::tokens::{AccessClaims, TokenSigner};
 
 pub use account::{EmailVerification, VerificationLink};
 pub use builder::AuthServiceBuilder;
+pub use identify::Identity;
 pub use import::ImportRecord;
 pub use login::LoginRequest;
 pub use register::RegisterRequest;

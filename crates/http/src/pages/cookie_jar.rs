@@ -2,7 +2,7 @@
 //! when the public URL is https (the prefix makes the browser refuse such a cookie set by a
 //! sibling subdomain or over http, so nobody can plant one).
 
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue};
 use cookie::{Cookie, SameSite};
 
 /// The name of cookie `base`: `__Host-base` on https, `base` otherwise (browsers accept the
@@ -36,15 +36,7 @@ pub(crate) fn clear(base: &str, https: bool) -> HeaderValue {
 
 /// The value of cookie `base` in the request, if present and not empty.
 pub(crate) fn get(headers: &HeaderMap, base: &str, https: bool) -> Option<String> {
-    let wanted = name(base, https);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == wanted && !c.value().is_empty())
-        .map(|c| c.value().to_owned())
+    crate::cookies::cookie_named(headers, &name(base, https))
 }
 
 #[cfg(test)]

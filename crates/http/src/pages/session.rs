@@ -14,6 +14,7 @@ use axum::http::HeaderMap;
 use super::cookie_jar;
 use super::respond::Cookies;
 use super::site::Site;
+use crate::cookies;
 
 /// The cookie holding the session's refresh token.
 const SESSION_COOKIE: &str = "authgate-session";
@@ -78,10 +79,14 @@ fn is_about_the_session(e: &AuthError) -> bool {
     )
 }
 
-/// The cookies that carry a session opened or renewed with `tokens`.
+/// The cookies that carry a session opened or renewed with `tokens`, plus the access token
+/// in the `AUTHGATE_ACCESS_COOKIE` cookie when one is configured (forward-auth reads it to
+/// protect a server-rendered app behind the same proxy).
 pub(crate) fn session_cookies(site: &Site, tokens: &IssuedTokens) -> Cookies {
     let https = site.https();
-    vec![
+    let config = &site.app.config;
+    let forward_auth = cookies::set_access_cookie(config, &tokens.access_token, tokens.expires_in);
+    let mut set = vec![
         cookie_jar::set(
             SESSION_COOKIE,
             tokens.refresh_token.expose(),
@@ -94,14 +99,18 @@ pub(crate) fn session_cookies(site: &Site, tokens: &IssuedTokens) -> Cookies {
             Some(tokens.expires_in),
             https,
         ),
-    ]
+    ];
+    set.extend(forward_auth);
+    set
 }
 
 /// The cookies that end the browser session.
 pub(crate) fn clear_session_cookies(site: &Site) -> Cookies {
     let https = site.https();
-    vec![
+    let mut clear = vec![
         cookie_jar::clear(SESSION_COOKIE, https),
         cookie_jar::clear(ACCESS_COOKIE, https),
-    ]
+    ];
+    clear.extend(cookies::clear_access_cookie(&site.app.config));
+    clear
 }

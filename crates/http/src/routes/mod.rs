@@ -3,6 +3,8 @@
 pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod audit;
+pub(crate) mod forward_auth;
+pub(crate) mod introspect;
 pub(crate) mod meta;
 pub(crate) mod recovery;
 pub(crate) mod sessions;

@@ -113,6 +113,9 @@ async fn openapi_is_version_3_1_and_lists_every_contract_path() {
         ("/api/auth/audit", "get"),
         ("/api/auth/admin/users/{id}/disable", "post"),
         ("/api/auth/admin/users/{id}/enable", "post"),
+        ("/api/auth/introspect", "post"),
+        ("/api/auth/forward-auth", "get"),
+        ("/api/auth/auth-request", "get"),
         ("/health", "get"),
         ("/ready", "get"),
         ("/.well-known/jwks.json", "get"),
@@ -125,6 +128,73 @@ async fn openapi_is_version_3_1_and_lists_every_contract_path() {
             )
         });
         assert!(item.get(method).is_some(), "{path} has no {method}: {item}");
+    }
+}
+
+/// The statuses an operation of the OpenAPI document lists.
+fn documented_statuses(doc: &serde_json::Value, path: &str, method: &str) -> Vec<String> {
+    let responses = doc["paths"][path][method]["responses"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{method} {path} has no responses"));
+    responses.keys().cloned().collect()
+}
+
+#[tokio::test]
+async fn openapi_documents_the_protection_endpoints_with_their_real_responses() {
+    let app = TestApp::spawn().await;
+
+    let doc = Answer::of(app.get("/api/auth/openapi.json").await).await;
+
+    let introspect = documented_statuses(&doc.body, "/api/auth/introspect", "post");
+    for status in ["200", "400", "401", "404", "413", "415", "503"] {
+        assert!(
+            introspect.contains(&status.to_owned()),
+            "introspect lacks {status}: {introspect:?}"
+        );
+    }
+    let body = &doc.body["paths"]["/api/auth/introspect"]["post"]["requestBody"]["content"];
+    assert!(
+        body.get("application/x-www-form-urlencoded").is_some(),
+        "{body}"
+    );
+    assert!(body.get("application/json").is_some(), "{body}");
+    let schemes = &doc.body["components"]["securitySchemes"];
+    assert!(schemes.get("introspectionSecret").is_some(), "{schemes}");
+    assert!(schemes.get("accessCookie").is_some(), "{schemes}");
+
+    let forward = documented_statuses(&doc.body, "/api/auth/forward-auth", "get");
+    for status in ["200", "302", "401", "403", "503"] {
+        assert!(
+            forward.contains(&status.to_owned()),
+            "forward-auth lacks {status}: {forward:?}"
+        );
+    }
+    let nginx = documented_statuses(&doc.body, "/api/auth/auth-request", "get");
+    for status in ["200", "401", "403", "503"] {
+        assert!(
+            nginx.contains(&status.to_owned()),
+            "auth-request lacks {status}: {nginx:?}"
+        );
+    }
+    for path in ["/api/auth/forward-auth", "/api/auth/auth-request"] {
+        let ok = &doc.body["paths"][path]["get"]["responses"]["200"]["headers"];
+        for name in [
+            "Remote-User",
+            "Remote-Email",
+            "Remote-Name",
+            "Remote-Groups",
+            "Remote-User-Id",
+            "Remote-Session-Id",
+        ] {
+            assert!(
+                ok.get(name).is_some(),
+                "{path} 200 does not document {name}: {ok}"
+            );
+        }
+        let role = doc.body["paths"][path]["get"]["parameters"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["name"] == "role" && p["in"] == "query"));
+        assert!(role, "{path} does not document ?role=");
     }
 }
 

@@ -143,13 +143,17 @@ async fn account_actions_need_the_csrf_token_too() {
 #[tokio::test]
 async fn rd_is_followed_only_to_this_site_and_allowed_origins() {
     let app = TestApp::spawn_with(&[("AUTHGATE_ALLOWED_ORIGINS", "https://app.example.com")]).await;
+    let on_this_site = format!("{}/account?tab=devices", app.address);
     let followed = [
-        "/account?tab=devices",
-        "https://app.example.com/orders?id=7",
-        &format!("{}/account", app.address),
+        ("/account?tab=devices", on_this_site.as_str()),
+        (on_this_site.as_str(), on_this_site.as_str()),
+        (
+            "https://app.example.com/orders?id=7",
+            "https://app.example.com/orders?id=7",
+        ),
     ];
-    for rd in followed {
-        assert_eq!(landing(&app, rd).await, rd, "rd {rd}");
+    for (rd, target) in followed {
+        assert_eq!(landing(&app, rd).await, target, "rd {rd}");
     }
     let ignored = [
         "https://evil.example/",
@@ -178,9 +182,11 @@ async fn without_a_usable_rd_a_sign_in_lands_on_the_app_url_whose_origin_forms_m
         landing(&app, "https://evil.example/").await,
         "https://shop.example.com/home"
     );
+    // The app URL is where a sign-in lands, not an allowed rd origin (that takes
+    // AUTHGATE_ALLOWED_ORIGINS: the same rule as forward-auth's).
     assert_eq!(
         landing(&app, "https://shop.example.com/cart").await,
-        "https://shop.example.com/cart"
+        "https://shop.example.com/home"
     );
     let csp = app
         .pages()
@@ -268,6 +274,47 @@ async fn the_pages_session_is_a_real_session_listed_by_the_api_and_ended_by_sign
     let after = browser.get("/account").await;
     assert_eq!(after.status, StatusCode::SEE_OTHER);
     assert_eq!(after.header("location"), "/login?rd=%2Faccount");
+}
+
+#[tokio::test]
+async fn with_an_access_cookie_set_a_page_sign_in_lets_forward_auth_through_until_sign_out() {
+    let app = TestApp::spawn_with(&[("AUTHGATE_ACCESS_COOKIE", "app_access")]).await;
+    let user = app.register_user().await;
+    let browser = app.pages();
+    let signed_in = browser.sign_in(&user.email, PASSWORD, None).await;
+    let cookie = signed_in
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("app_access="))
+        .expect("the AUTHGATE_ACCESS_COOKIE cookie");
+    let token = cookie_value(&cookie).to_owned();
+    assert!(
+        cookie_attributes(&cookie).iter().any(|a| a == "httponly"),
+        "{cookie}"
+    );
+    let forward_auth = |token: String| {
+        let app = &app;
+        async move {
+            app.api
+                .get(app.url("/api/auth/forward-auth"))
+                .header("cookie", format!("app_access={token}"))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let allowed = forward_auth(token.clone()).await;
+    assert_eq!(allowed.status(), StatusCode::OK);
+    assert_eq!(allowed.headers()["remote-email"], user.email.as_str());
+
+    let csrf = browser.get("/logout").await.csrf();
+    let out = browser.post("/logout", &[("csrf", &csrf)]).await;
+    let cleared = out
+        .set_cookies()
+        .into_iter()
+        .any(|c| c.starts_with("app_access=;"));
+    assert!(cleared, "{:?}", out.set_cookies());
+    assert_eq!(forward_auth(token).await.status(), StatusCode::UNAUTHORIZED);
 }
 
 fn session_cookie_set(page: &Page) -> bool {
