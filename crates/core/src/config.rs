@@ -3,6 +3,7 @@
 
 use chrono::Duration;
 
+use crate::mail::MailLinks;
 use crate::policy::PasswordPolicy;
 
 /// Settings of the authentication rules.
@@ -35,6 +36,8 @@ pub struct AuthConfig {
     /// store again (zero: ask every time). Changes made on this node take effect at once
     /// either way; see [`crate::live_cache`].
     pub cache_ttl: Duration,
+    /// Where the links in account mails lead (authgate's pages unless configured).
+    pub mail_links: MailLinks,
 }
 
 impl Default for AuthConfig {
@@ -52,6 +55,7 @@ impl Default for AuthConfig {
             verification_token_ttl: Duration::hours(24),
             reset_token_ttl: Duration::hours(1),
             cache_ttl: Duration::zero(),
+            mail_links: MailLinks::default(),
         }
     }
 }

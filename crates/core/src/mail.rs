@@ -2,6 +2,12 @@
 //! [`MailRenderer`] turns that into subject and bodies (the `authgate-mail` crate renders
 //! operator-overridable templates). Mails are queued in the store and sent by a worker.
 
+mod links;
+mod words;
+
+pub use links::{MailLinks, TOKEN_PLACEHOLDER};
+pub use words::duration_in_words;
+
 use crate::error::AuthError;
 use crate::store::OutgoingMail;
 
@@ -38,6 +44,10 @@ pub struct MailContext {
     pub link: Option<String>,
     /// Minutes until the link expires.
     pub expires_in_minutes: i64,
+    /// The link's lifetime in words ("24 hours", "1 hour"); empty without a link.
+    pub expires_in: String,
+    /// Where to ask for a reset link (the "password changed" notice points there).
+    pub forgot_password_url: String,
     /// The public URL of the service.
     pub public_url: String,
 }
@@ -82,18 +92,21 @@ impl MailRenderer for PlainRenderer {
         let (subject, body) = match kind {
             MailKind::VerifyEmail => (
                 "Confirm your email address",
-                format!("Confirm your email address by opening this link (valid {} minutes):\n{link}", ctx.expires_in_minutes),
+                format!("Confirm your email address by opening this link (valid for {}):\n{link}", ctx.expires_in),
             ),
             MailKind::ResetPassword => (
                 "Reset your password",
                 format!(
-                    "Someone asked to reset your password. If it was you, open this link (valid {} minutes):\n{link}\nIf not, ignore this mail.",
-                    ctx.expires_in_minutes
+                    "Someone asked to reset your password. If it was you, open this link (valid for {}):\n{link}\nIf not, ignore this mail.",
+                    ctx.expires_in
                 ),
             ),
             MailKind::PasswordChanged => (
                 "Your password was changed",
-                "Your password was just changed and every session was signed out. If this was not you, reset your password now.".to_owned(),
+                format!(
+                    "Your password was just changed and every session was signed out. If this was not you, reset your password now at {}",
+                    ctx.forgot_password_url
+                ),
             ),
         };
         let text = format!("{greeting}\n\n{body}\n");

@@ -62,6 +62,25 @@ impl Default for PasswordPolicy {
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 impl PasswordPolicy {
+    /// The rules as one sentence, for a hint next to a password field.
+    ///
+    /// ```
+    /// use authgate_core::policy::PasswordPolicy;
+    /// assert_eq!(
+    ///     PasswordPolicy::default().describe(),
+    ///     "At least 8 characters, with an upper-case letter, a lower-case letter and a digit; not a common password."
+    /// );
+    /// ```
+    pub fn describe(&self) -> String {
+        let length = format!("At least {} characters", self.min_chars);
+        match self.mode {
+            PolicyMode::Classic => format!(
+                "{length}, with an upper-case letter, a lower-case letter and a digit; not a common password."
+            ),
+            PolicyMode::Nist => format!("{length}; not a common password."),
+        }
+    }
+
     /// Checks a new password. `email_local` is the lower-cased part before `@` of the
     /// account's email, refused as a substring when at least 3 characters long.
     /// Returns every problem found, as sentences.

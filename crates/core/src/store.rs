@@ -160,6 +160,15 @@ pub trait SessionStore: Send + Sync {
     /// Revokes every live session of the user; returns how many were revoked.
     async fn revoke_all_sessions(&self, user_id: &UserId, now: DateTime<Utc>) -> StoreResult<u64>;
 
+    /// Revokes every live session of the user except `keep` ("sign out everywhere else"), in
+    /// one statement; returns how many were revoked.
+    async fn revoke_other_sessions(
+        &self,
+        user_id: &UserId,
+        keep: &SessionId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+
     /// Deletes sessions (and their refresh tokens) that expired or were revoked before
     /// `before`; returns how many sessions were deleted.
     async fn prune_sessions(&self, before: DateTime<Utc>) -> StoreResult<u64>;
@@ -219,6 +228,18 @@ pub struct ConsumedToken {
     pub email: String,
 }
 
+/// A one-time token that has not expired yet, used or not (see
+/// [`OneTimeTokenStore::find_unexpired_one_time_token`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnexpiredToken {
+    /// Whose token it is.
+    pub user_id: UserId,
+    /// The address it was sent to (lower-cased).
+    pub email: String,
+    /// Whether it was used (or invalidated by a newer token or a password change).
+    pub used: bool,
+}
+
 /// A mail to send, queued in the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingMail {
@@ -266,6 +287,16 @@ pub trait OneTimeTokenStore: Send + Sync {
         purpose: TokenPurpose,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<ConsumedToken>>;
+
+    /// The token with this hash and purpose while it has not expired (`expires_at > now`),
+    /// whether or not it was used, without changing it: lets a flow answer a link opened a
+    /// second time (a mail scanner got there first) by what the link did.
+    async fn find_unexpired_one_time_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UnexpiredToken>>;
 
     /// Atomically marks the token used if it exists, has this purpose, is unused and
     /// `expires_at > now`. Of two concurrent calls, at most one gets `Some`.

@@ -69,6 +69,8 @@ pub struct HttpConfig {
     /// The process's Prometheus recorder; when set, `GET /metrics` renders it (otherwise
     /// that path is a 404).
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The hosted pages (`/login`, `/account`, ...); `None`: not served.
+    pub pages: Option<std::sync::Arc<crate::pages::Pages>>,
 }
 
 impl Default for HttpConfig {
@@ -87,6 +89,7 @@ impl Default for HttpConfig {
             max_body_bytes: 64 * 1024,
             trusted_proxies: Vec::new(),
             metrics: None,
+            pages: None,
         }
     }
 }

@@ -109,7 +109,8 @@ impl ApiError {
     }
 }
 
-fn auth_status(e: &AuthError) -> (StatusCode, &'static str, String) {
+/// The status, code and message the API answers `e` with.
+pub(crate) fn auth_status(e: &AuthError) -> (StatusCode, &'static str, String) {
     use StatusCode as S;
     let msg = e.to_string();
     match e {

@@ -15,6 +15,7 @@ pub mod extract;
 mod layers;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod redirect;
 mod routes;
 
@@ -80,13 +81,15 @@ pub fn metrics_router(
 
 /// The whole API (`/api/auth/...`, `/.well-known/jwks.json`, `/health`, `/ready`,
 /// `/api/auth/openapi.json`) with its middleware (request ids, body limit, security
-/// headers, CORS for [`HttpConfig::cors_origins`], tracing) and, when
-/// [`HttpConfig::metrics`] is set, `GET /metrics`.
+/// headers, CORS for [`HttpConfig::cors_origins`], tracing), when [`HttpConfig::metrics`]
+/// is set `GET /metrics`, and when [`HttpConfig::pages`] is set the hosted pages
+/// ([`pages`]).
 pub fn router(service: AuthService, config: HttpConfig) -> Router {
     let max_body = config.max_body_bytes;
     let https = config.cookie_secure;
     let cors = cors::ListedCorsLayer::new(&config.cors_origins);
     let with_metrics = config.metrics.is_some();
+    let with_pages = config.pages.is_some();
     let state = AppState {
         service,
         config: Arc::new(config),
@@ -99,6 +102,9 @@ pub fn router(service: AuthService, config: HttpConfig) -> Router {
     );
     if with_metrics {
         routes = routes.route("/metrics", get(metrics::render));
+    }
+    if with_pages {
+        routes = routes.merge(pages::router());
     }
     let routes = routes
         .fallback(|| async { ApiError::RouteNotFound })

@@ -7,7 +7,12 @@
 //! built-in template of that name, the others stay as shipped.
 //!
 //! Templates may use `name` (may be none), `link` (none for `password_changed`),
-//! `expires_in_minutes`, `public_url` and `to`.
+//! `expires_in` (the link's lifetime in words, "24 hours"), `expires_in_minutes`,
+//! `forgot_password_url` (where to ask for a reset link: the password-changed notice points
+//! there), `public_url` and `to`.
+//!
+//! The folder may also hold a `pages/` subfolder: the hosted pages' templates (read by
+//! `authgate-http`), which this renderer leaves alone.
 
 use std::path::Path;
 
@@ -62,6 +67,9 @@ const BUILT_IN: &[(&str, &str)] = &[
     ),
 ];
 
+/// The subfolder of the operator folder that holds the hosted pages' templates.
+const PAGES_FOLDER: &str = "pages";
+
 const KINDS: [MailKind; 3] = [
     MailKind::VerifyEmail,
     MailKind::ResetPassword,
@@ -78,12 +86,15 @@ const KINDS: [MailKind; 3] = [
 /// let mail = renderer.render(MailKind::VerifyEmail, &MailContext {
 ///     to: "ada@example.com".into(),
 ///     name: Some("Ada".into()),
-///     link: Some("https://auth.example.com/api/auth/verify-email/abc".into()),
+///     link: Some("https://auth.example.com/verify-email?token=abc".into()),
 ///     expires_in_minutes: 1440,
+///     expires_in: "24 hours".into(),
+///     forgot_password_url: "https://auth.example.com/forgot-password".into(),
 ///     public_url: "https://auth.example.com".into(),
 /// }).unwrap();
 /// assert_eq!(mail.subject, "Confirm your email address");
-/// assert!(mail.html.contains("https://auth.example.com/api/auth/verify-email/abc"));
+/// assert!(mail.html.contains("https://auth.example.com/verify-email?token=abc"));
+/// assert!(mail.text.contains("valid for 24 hours"));
 /// ```
 pub struct TemplateRenderer {
     env: Environment<'static>,
@@ -130,6 +141,8 @@ impl TemplateRenderer {
             name: Some("Sample".into()),
             link: Some("https://example.com/link".into()),
             expires_in_minutes: 60,
+            expires_in: "1 hour".into(),
+            forgot_password_url: "https://example.com/forgot-password".into(),
             public_url: "https://example.com".into(),
         };
         let anonymous = MailContext {
@@ -157,6 +170,8 @@ impl TemplateRenderer {
             name => ctx.name.clone(),
             link => ctx.link.clone(),
             expires_in_minutes => ctx.expires_in_minutes,
+            expires_in => ctx.expires_in.clone(),
+            forgot_password_url => ctx.forgot_password_url.clone(),
             public_url => ctx.public_url.clone(),
             to => ctx.to.clone(),
         };
@@ -213,6 +228,9 @@ fn warn_about_unknown_files(dir: &Path) -> Result<(), MailError> {
         .map_err(|e| MailError::Template(format!("cannot list {}: {e}", dir.display())))?;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
+        if name == PAGES_FOLDER && entry.path().is_dir() {
+            continue;
+        }
         if !BUILT_IN.iter().any(|(file, _)| *file == name) {
             tracing::warn!(
                 file = %entry.path().display(),

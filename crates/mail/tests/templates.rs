@@ -9,6 +9,8 @@ fn context(link: Option<&str>) -> MailContext {
         name: Some("Ada <script>".into()),
         link: link.map(str::to_owned),
         expires_in_minutes: 60,
+        expires_in: "1 hour".into(),
+        forgot_password_url: "https://auth.example.com/forgot-password".into(),
         public_url: "https://auth.example.com".into(),
     }
 }
@@ -22,7 +24,8 @@ fn built_in_templates_show_the_link_as_a_button_and_as_text() {
         .unwrap();
     assert_eq!(mail.subject, "Reset your password");
     assert!(mail.text.contains(link), "{}", mail.text);
-    assert!(mail.text.contains("60 minutes"));
+    assert!(mail.text.contains("valid for 1 hour and"), "{}", mail.text);
+    assert!(!mail.text.contains("minutes"), "{}", mail.text);
     let escaped = "https://auth.example.com/reset-password?token=abc&amp;x=1";
     assert_eq!(
         mail.html.matches(&format!("href=\"{escaped}\"")).count(),
@@ -66,6 +69,29 @@ fn every_kind_renders_without_a_name_or_link() {
     assert_eq!(mail.subject, "Your password was changed");
     assert!(mail.text.starts_with("Hello there,"));
     assert!(mail.html.contains("https://auth.example.com"));
+}
+
+#[test]
+fn the_password_changed_notice_links_to_the_forgot_password_page() {
+    let renderer = TemplateRenderer::new(None).unwrap();
+    let mail = renderer
+        .render(MailKind::PasswordChanged, &context(None))
+        .unwrap();
+    let page = "https://auth.example.com/forgot-password";
+    assert!(mail.text.contains(page), "{}", mail.text);
+    assert!(
+        mail.html.contains(&format!("href=\"{page}\"")),
+        "{}",
+        mail.html
+    );
+}
+
+#[test]
+fn a_pages_subfolder_in_the_template_folder_is_not_a_mail_template() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("pages")).unwrap();
+    std::fs::write(dir.path().join("pages").join("login.html"), "{{ oops").unwrap();
+    TemplateRenderer::new(Some(dir.path())).expect("pages/ is not read as mail");
 }
 
 #[test]

@@ -64,6 +64,7 @@ impl App {
         let mail = crate::assemble::mail_transport(&config)?;
         let service = crate::assemble::service(&config, store, clock, Some(renderer)).await?;
         let mut http_config = config.http_config();
+        http_config.pages = crate::pages::hosted_pages(&config, &http_config.allowed_origins)?;
         let recorder = crate::metrics::recorder();
         let metrics = match (config.metrics_bind, recorder.clone()) {
             (Some(bind), Some(handle)) => {

@@ -24,6 +24,7 @@ pub mod config;
 pub mod error;
 mod import;
 mod metrics;
+mod pages;
 pub mod password;
 mod serve;
 pub mod signals;

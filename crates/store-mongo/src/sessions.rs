@@ -217,6 +217,24 @@ impl SessionStore for MongoStore {
         Ok(done.modified_count)
     }
 
+    #[tracing::instrument(skip_all, fields(user_id = %user_id, keep = %keep))]
+    async fn revoke_other_sessions(
+        &self,
+        user_id: &UserId,
+        keep: &SessionId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let mut filter = live(now);
+        filter.insert("user_id", user_id.as_str());
+        filter.insert("_id", doc! { "$ne": keep.as_str() });
+        let done = self
+            .collection(SESSIONS)
+            .update_many(filter, doc! { "$set": { "revoked_at": date(now) } })
+            .await
+            .map_err(db_err)?;
+        Ok(done.modified_count)
+    }
+
     #[tracing::instrument(skip_all)]
     async fn prune_sessions(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         let cutoff = date(before);

@@ -10,6 +10,7 @@ use authgate_core::domain::UserId;
 use authgate_core::secret::TokenHash;
 use authgate_core::store::{
     ConsumedToken, NewOneTimeToken, OneTimeTokenStore, OutgoingMail, StoreResult, TokenPurpose,
+    UnexpiredToken,
 };
 use chrono::{DateTime, Utc};
 use mongodb::bson::{doc, Bson, Document};
@@ -117,6 +118,37 @@ impl OneTimeTokenStore for MongoStore {
             .await
             .map_err(db_err)?;
         found.as_ref().map(consumed).transpose()
+    }
+
+    #[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
+    async fn find_unexpired_one_time_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UnexpiredToken>> {
+        // The TTL index deletes a token some time after it expired: `expires_at` decides.
+        let filter = doc! {
+            "_id": hash.to_hex(),
+            "purpose": purpose.as_str(),
+            "expires_at": { "$gt": date(now) },
+        };
+        let found = self
+            .collection(ONE_TIME_TOKENS)
+            .find_one(filter)
+            .projection(doc! { "user_id": 1, "email": 1, "used_at": 1 })
+            .await
+            .map_err(db_err)?;
+        found
+            .map(|d| {
+                let owner = consumed(&d)?;
+                Ok(UnexpiredToken {
+                    user_id: owner.user_id,
+                    email: owner.email,
+                    used: !matches!(d.get("used_at"), None | Some(Bson::Null)),
+                })
+            })
+            .transpose()
     }
 
     #[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]

@@ -130,10 +130,13 @@ macro_rules! sequential_contract_tests {
             revoking_another_users_session_returns_false_and_leaves_it_live,
             revoking_a_session_works_once,
             revoke_all_sessions_revokes_every_live_session_of_the_user_only,
+            revoke_other_sessions_leaves_only_the_kept_session_live,
             prune_sessions_deletes_dead_sessions_and_their_tokens_but_keeps_live_ones,
             // one-time tokens
             a_one_time_token_can_be_consumed_once,
             finding_a_one_time_token_does_not_use_it,
+            an_unexpired_token_is_found_used_or_not_without_being_used,
+            an_expired_superseded_or_unknown_token_is_not_found_unexpired,
             an_expired_one_time_token_cannot_be_consumed,
             a_one_time_token_cannot_be_consumed_for_another_purpose,
             a_superseding_token_invalidates_older_unused_tokens_of_that_purpose,

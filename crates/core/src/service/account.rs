@@ -7,15 +7,41 @@ use crate::audit::AuditKind;
 use crate::domain::{ClientInfo, Email, User, UserRecord};
 use crate::error::AuthError;
 use crate::limits::Action;
-use crate::mail::{outgoing, MailContext, MailKind};
+use crate::mail::{duration_in_words, outgoing, MailContext, MailKind};
 use crate::secret::{OpaqueToken, TokenHash};
-use crate::store::{NewOneTimeToken, PasswordReplacement, TokenPurpose};
+use crate::store::{NewOneTimeToken, PasswordReplacement, TokenPurpose, UnexpiredToken};
 use crate::tokens::Principal;
+
+/// What a verification link did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailVerification {
+    /// This request verified the address.
+    Verified,
+    /// The address the link was sent to had been verified already (the link was opened
+    /// before, by the person or by a mail scanner).
+    AlreadyVerified,
+}
+
+/// What a verification link would do if opened now ([`AuthService::check_verification_link`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerificationLink {
+    /// It would verify the address.
+    Pending,
+    /// The address is verified already.
+    AlreadyVerified,
+}
 
 impl AuthService {
     /// Marks the email verified if `raw` is a live verification token for the user's
-    /// current address. Single use.
-    pub async fn verify_email(&self, raw: &str, client: &ClientInfo) -> Result<(), AuthError> {
+    /// current address. Single use, but idempotent for the person it was sent to: once the
+    /// address is verified, the same link (until it expires) answers
+    /// [`EmailVerification::AlreadyVerified`] instead of `InvalidToken`, so a mail scanner
+    /// that opened it first does not leave the person an error.
+    pub async fn verify_email(
+        &self,
+        raw: &str,
+        client: &ClientInfo,
+    ) -> Result<EmailVerification, AuthError> {
         self.limit_ip(Action::VerifyEmail, client)?;
         let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
         let now = self.now();
@@ -23,7 +49,9 @@ impl AuthService {
         let used = store
             .consume_one_time_token(&token.hash(), TokenPurpose::VerifyEmail, now)
             .await?;
-        let used = used.ok_or(AuthError::InvalidToken)?;
+        let Some(used) = used else {
+            return self.already_verified_by(&token).await;
+        };
         let record = store
             .find_user_by_id(&used.user_id)
             .await?
@@ -38,7 +66,60 @@ impl AuthService {
         self.audit(AuditKind::EmailVerified, client)
             .user(&used.user_id)
             .record();
-        Ok(())
+        Ok(EmailVerification::Verified)
+    }
+
+    /// What opening the verification link `raw` would do, without doing it (for `HEAD`):
+    /// `Pending` if it would verify the address, `AlreadyVerified` if the address it was
+    /// sent to is verified, else `InvalidToken`. Rate limited like [`Self::verify_email`].
+    pub async fn check_verification_link(
+        &self,
+        raw: &str,
+        client: &ClientInfo,
+    ) -> Result<VerificationLink, AuthError> {
+        self.limit_ip(Action::VerifyEmail, client)?;
+        let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
+        let (state, user) = self.verification_token_owner(&token).await?;
+        match (state.used, user.email_verified) {
+            (_, true) => Ok(VerificationLink::AlreadyVerified),
+            (false, false) => Ok(VerificationLink::Pending),
+            (true, false) => Err(AuthError::InvalidToken),
+        }
+    }
+
+    /// The answer to a verification link that could not be spent: `AlreadyVerified` when it
+    /// was sent to the owner's current address and that address is verified.
+    async fn already_verified_by(
+        &self,
+        token: &OpaqueToken,
+    ) -> Result<EmailVerification, AuthError> {
+        let (_, user) = self.verification_token_owner(token).await?;
+        if user.email_verified {
+            Ok(EmailVerification::AlreadyVerified)
+        } else {
+            Err(AuthError::InvalidToken)
+        }
+    }
+
+    /// An unexpired verification token, used or not, and its owner, if it was sent to the
+    /// owner's current address.
+    async fn verification_token_owner(
+        &self,
+        token: &OpaqueToken,
+    ) -> Result<(UnexpiredToken, User), AuthError> {
+        let store = &self.inner.store;
+        let state = store
+            .find_unexpired_one_time_token(&token.hash(), TokenPurpose::VerifyEmail, self.now())
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        let record = store
+            .find_user_by_id(&state.user_id)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        if normalized_email(&record.user).as_deref() != Some(state.email.as_str()) {
+            return Err(AuthError::InvalidToken);
+        }
+        Ok((state, record.user))
     }
 
     /// Sends a fresh verification mail (older links stop working).
@@ -213,7 +294,7 @@ impl AuthService {
         let user = &record.user;
         let notice = match user.email.as_deref() {
             Some(to) => {
-                let context = self.mail_context(user, None, 0);
+                let context = self.mail_context(user, None);
                 let rendered = self
                     .inner
                     .renderer
@@ -256,23 +337,19 @@ impl AuthService {
             TokenPurpose::VerifyEmail => (
                 MailKind::VerifyEmail,
                 cfg.verification_token_ttl,
-                format!(
-                    "{}/api/auth/verify-email/{}",
-                    cfg.public_url,
-                    token.expose()
-                ),
+                cfg.mail_links.verify(token.expose()),
             ),
             TokenPurpose::ResetPassword => (
                 MailKind::ResetPassword,
                 cfg.reset_token_ttl,
-                format!("{}/reset-password?token={}", cfg.public_url, token.expose()),
+                cfg.mail_links.reset(token.expose()),
             ),
         };
         let now = self.now();
-        let rendered = self.inner.renderer.render(
-            kind,
-            &self.mail_context(user, Some(link), ttl.num_minutes()),
-        )?;
+        let rendered = self
+            .inner
+            .renderer
+            .render(kind, &self.mail_context(user, Some((link, ttl))))?;
         let record = NewOneTimeToken {
             hash: token.hash(),
             user_id: user.id.clone(),
@@ -289,18 +366,18 @@ impl AuthService {
         Ok(())
     }
 
-    fn mail_context(
-        &self,
-        user: &User,
-        link: Option<String>,
-        expires_in_minutes: i64,
-    ) -> MailContext {
+    /// What a mail's templates may use; `link` is the action link and its lifetime.
+    fn mail_context(&self, user: &User, link: Option<(String, chrono::Duration)>) -> MailContext {
+        let cfg = &self.inner.config;
+        let (link, ttl) = link.unzip();
         MailContext {
             to: user.email.clone().unwrap_or_default(),
             name: user.name.clone(),
             link,
-            expires_in_minutes,
-            public_url: self.inner.config.public_url.clone(),
+            expires_in_minutes: ttl.map_or(0, |t| t.num_minutes()),
+            expires_in: ttl.map(duration_in_words).unwrap_or_default(),
+            forgot_password_url: cfg.mail_links.forgot_password().to_owned(),
+            public_url: cfg.public_url.clone(),
         }
     }
 

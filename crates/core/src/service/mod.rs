@@ -37,6 +37,7 @@ use crate::store::{AuditRecord, NewSession, Store, StoreResult};
 use crate::tokens::Principal;
 use crate::tokens::{AccessClaims, TokenSigner};
 
+pub use account::{EmailVerification, VerificationLink};
 pub use builder::AuthServiceBuilder;
 pub use identify::Identity;
 pub use import::ImportRecord;

@@ -185,6 +185,29 @@ impl AuthService {
         Ok(())
     }
 
+    /// Ends every session of the caller except the current one ("sign out everywhere
+    /// else"); returns how many ended. Their access tokens stop working at once.
+    pub async fn end_other_sessions(
+        &self,
+        who: &Principal,
+        client: &ClientInfo,
+    ) -> Result<u64, AuthError> {
+        let ended = self
+            .inner
+            .store
+            .revoke_other_sessions(&who.user_id, &who.session_id, self.now())
+            .await;
+        // Forgotten even if the store failed: the revocations may have landed. The current
+        // session is looked up afresh once, which is harmless.
+        self.forget_sessions_of(&who.user_id);
+        let ended = ended?;
+        self.audit(AuditKind::Logout, client)
+            .principal(who)
+            .detail("other sessions")
+            .record();
+        Ok(ended)
+    }
+
     /// The caller's live sessions, newest first, marking the current one.
     pub async fn list_sessions(&self, who: &Principal) -> Result<Vec<SessionView>, AuthError> {
         let sessions = self

@@ -1,6 +1,8 @@
 //! Email verification, forgot/reset password, change password.
 
+use authgate_core::service::EmailVerification;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -16,7 +18,7 @@ use crate::AppState;
 /// Routes of this feature.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(verify_email))
+        .routes(routes!(verify_email, check_verify_email))
         .routes(routes!(resend_verification))
         .routes(routes!(forgot_password))
         .routes(routes!(reset_password))
@@ -50,20 +52,40 @@ pub(crate) struct ChangeBody {
     pub new_password: Option<String>,
 }
 
-/// Confirm an email address with the token from the verification mail (single use, 24 h).
+/// Confirm an email address with the token from the verification mail (24 h). The first use
+/// verifies the address; opening the same link again, once the address it was sent to is
+/// verified, answers 200 "Email is already verified" (a mail scanner may have opened it
+/// first). Mails link to the `/verify-email?token=` page, which spends the token only when
+/// its button is pressed.
 #[utoipa::path(get, path = "/api/auth/verify-email/{token}", tag = "account",
     params(("token" = String, Path, description = "Token from the verification link")),
-    responses((status = 200, body = MessageResponse), (status = 400, description = "invalid_token: unknown, expired or used", body = ErrorBody),
+    responses((status = 200, body = MessageResponse), (status = 400, description = "invalid_token: unknown, expired, or used while the address is still unverified", body = ErrorBody),
         (status = 429, description = "rate_limited (per client IP)", body = ErrorBody)))]
 async fn verify_email(
     State(app): State<AppState>,
     Client(client): Client,
     Path(token): Path<String>,
 ) -> Result<Json<MessageResponse>, ApiError> {
-    app.service.verify_email(&token, &client).await?;
-    Ok(Json(MessageResponse {
-        message: "Email verified successfully",
-    }))
+    let message = match app.service.verify_email(&token, &client).await? {
+        EmailVerification::Verified => "Email verified successfully",
+        EmailVerification::AlreadyVerified => "Email is already verified",
+    };
+    Ok(Json(MessageResponse { message }))
+}
+
+/// What `GET` would answer (200 or 400), without spending the token: link checkers and mail
+/// scanners send `HEAD`.
+#[utoipa::path(head, path = "/api/auth/verify-email/{token}", tag = "account",
+    params(("token" = String, Path, description = "Token from the verification link")),
+    responses((status = 200, description = "The link is usable, or its address is verified"),
+        (status = 400, description = "invalid_token"), (status = 429, description = "rate_limited")))]
+async fn check_verify_email(
+    State(app): State<AppState>,
+    Client(client): Client,
+    Path(token): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app.service.check_verification_link(&token, &client).await?;
+    Ok(StatusCode::OK)
 }
 
 /// Send a fresh verification mail (earlier links stop working).

@@ -59,6 +59,8 @@ pub(crate) fn verification_mail(to: &str, link: &str) -> OutgoingMail {
         name: Some("Ada".to_owned()),
         link: Some(link.to_owned()),
         expires_in_minutes: 1440,
+        expires_in: "24 hours".into(),
+        forgot_password_url: "https://auth.example.com/forgot-password".into(),
         public_url: "https://auth.example.com".to_owned(),
     };
     outgoing(

@@ -24,14 +24,14 @@ const MAX_PASSWORD_CHARS: usize = 128;
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Reads values one key at a time, collecting every problem instead of stopping at the first.
-struct Reader<'a> {
+pub(super) struct Reader<'a> {
     sources: &'a Sources,
     problems: Vec<String>,
 }
 
 impl Reader<'_> {
     /// The parsed value of `key`, or `None` when unset or invalid (the problem is recorded).
-    fn opt<T>(
+    pub(super) fn opt<T>(
         &mut self,
         key: &'static str,
         parse: impl Fn(&str) -> Result<T, String>,
@@ -55,7 +55,11 @@ impl Reader<'_> {
     /// The parsed value of `key`, or else its default as [`SETTINGS`](super::settings::SETTINGS)
     /// writes it, parsed the same way: the table's text is the one place a default is written
     /// (when the value is invalid the problem is recorded and the default stands in).
-    fn get<T>(&mut self, key: &'static str, parse: impl Fn(&str) -> Result<T, String>) -> T {
+    pub(super) fn get<T>(
+        &mut self,
+        key: &'static str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> T {
         let text = setting(key).expect("every key read is in SETTINGS").default;
         match self.opt(key, &parse) {
             Some(value) => value,
@@ -65,7 +69,7 @@ impl Reader<'_> {
 
     /// Like [`Reader::get`], for a setting whose default the table describes in words
     /// (`(none)`, `(public URL's origin)`): the default is `default`.
-    fn get_or<T>(
+    pub(super) fn get_or<T>(
         &mut self,
         key: &'static str,
         default: T,
@@ -106,6 +110,7 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         smtp_ca_file: r.opt("smtp_ca_file", |s| plain_text(s).map(Into::into)),
         mail_outbox: r.get("mail_outbox", |s| plain_text(s).map(Into::into)),
         templates_dir: r.opt("templates_dir", |s| plain_text(s).map(Into::into)),
+        pages: super::pages::read(&mut r),
         access_token_ttl: r.get("access_token_ttl", v::duration),
         refresh_token_ttl: r.get("refresh_token_ttl", v::duration),
         refresh_grace: r.get("refresh_grace", v::duration_or_zero),
@@ -217,6 +222,7 @@ fn cross_check(mut config: Config, mut r: Reader<'_>) -> Result<Config, ConfigEr
             w.push("AUTHGATE_PUBLIC_URL is not https: the refresh-token cookie is sent without `Secure`".into());
         }
     }
+    w.extend(config.pages.warnings());
     if config.self_assignable_roles.iter().any(|r| r == "admin") {
         w.push("AUTHGATE_SELF_ASSIGNABLE_ROLES contains `admin`: anyone can sign up as an administrator".into());
     }
@@ -272,6 +278,7 @@ pub(super) fn auth_config(c: &Config) -> AuthConfig {
         verification_token_ttl: chrono(c.verification_token_ttl),
         reset_token_ttl: chrono(c.reset_token_ttl),
         cache_ttl: chrono(c.effective_cache_ttl()),
+        mail_links: c.pages.mail_links(&c.public_url()),
     }
 }
 
@@ -303,5 +310,6 @@ pub(super) fn http_config(c: &Config) -> HttpConfig {
         max_body_bytes: MAX_BODY_BYTES,
         trusted_proxies: c.trusted_proxies.clone(),
         metrics: None,
+        pages: None,
     }
 }

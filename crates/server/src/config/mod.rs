@@ -12,6 +12,7 @@
 //! ```
 
 mod build;
+mod pages;
 pub mod settings;
 mod sources;
 mod summary;
@@ -32,6 +33,7 @@ use authgate_core::policy::PolicyMode;
 use authgate_http::RefreshDelivery;
 use secrecy::SecretString;
 
+pub use pages::PagesSettings;
 pub use urls::{DatabaseKind, DatabaseUrl, SecretUrl};
 
 /// How SQLite syncs commits to disk.
@@ -96,8 +98,12 @@ pub struct Config {
     pub smtp_ca_file: Option<std::path::PathBuf>,
     /// Folder of the `.eml` outbox used when no SMTP URL is set.
     pub mail_outbox: std::path::PathBuf,
-    /// Folder whose files override the built-in mail templates.
+    /// Folder whose files override the built-in mail templates (and, in its `pages/`
+    /// subfolder, the pages' templates).
     pub templates_dir: Option<std::path::PathBuf>,
+    /// The hosted pages and where mail links lead (`AUTHGATE_PAGES`, `AUTHGATE_APP_URL`,
+    /// `AUTHGATE_VERIFY_URL`, `AUTHGATE_RESET_URL`, `AUTHGATE_BRAND_*`).
+    pub pages: PagesSettings,
     /// Life of an access token (`AUTHGATE_ACCESS_TOKEN_TTL`).
     pub access_token_ttl: Duration,
     /// Life of a refresh token (`AUTHGATE_REFRESH_TOKEN_TTL`).

@@ -91,7 +91,38 @@ pub const SETTINGS: &[Setting] = &[
     s(
         "templates_dir",
         "(built-in templates)",
-        "folder whose files override mail templates",
+        "folder whose files override mail templates (and, in pages/, the pages' templates)",
+    ),
+    s(
+        "pages",
+        "true",
+        "serve the sign-in, sign-up, reset, verify and account pages",
+    ),
+    s(
+        "app_url",
+        "(none)",
+        "your app's URL: where a sign-in on the pages lands without ?rd=",
+    ),
+    s(
+        "verify_url",
+        "(the /verify-email page)",
+        "verification link in mails, with {token}, e.g. https://app.example.com/verify?token={token}",
+    ),
+    s(
+        "reset_url",
+        "(the /reset-password page)",
+        "reset link in mails, with {token}, e.g. https://app.example.com/reset?token={token}",
+    ),
+    s("brand_name", "authgate", "name the pages show"),
+    s(
+        "brand_logo_url",
+        "(none)",
+        "http(s) URL of a logo the pages show",
+    ),
+    s(
+        "brand_accent",
+        "#1f6feb",
+        "accent colour of the pages (#rgb or #rrggbb)",
     ),
     s("access_token_ttl", "15m", "life of an access token"),
     s(

@@ -40,7 +40,7 @@ fn show_rate(r: Rate) -> String {
 
 /// `key=value` pairs, space-separated, in the documented order.
 pub(super) fn summary(c: &Config) -> String {
-    let pairs: Vec<(&str, String)> = vec![
+    let pairs: Vec<(&'static str, String)> = vec![
         ("bind", c.bind.to_string()),
         (
             "metrics_bind",
@@ -186,7 +186,8 @@ pub(super) fn summary(c: &Config) -> String {
         ("log", c.log_filter.clone()),
     ];
     pairs
-        .iter()
+        .into_iter()
+        .chain(c.pages.summary())
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(" ")

@@ -19,8 +19,10 @@ use tokio::task::JoinHandle;
 
 mod answer;
 mod client;
+mod pages;
 
 pub(crate) use answer::{cookie_attributes, cookie_value, jwt_part, jwt_segment, Answer};
+pub(crate) use pages::Page;
 
 /// A password every default policy accepts (upper, lower, digit; not common).
 pub(crate) const PASSWORD: &str = "Analytical7Engine";
@@ -248,6 +250,27 @@ impl TestApp {
             .await
             .unwrap();
         token.expose().to_owned()
+    }
+
+    /// The plain-text parts (`.txt` beside each `.eml`) of the first `count` mails in the
+    /// outbox, oldest first, waiting up to 10 s for the mail worker to write them.
+    pub(crate) async fn outbox_texts(&self, count: usize) -> Vec<String> {
+        let dir = self._scratch.path().join("mail-outbox");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let mut files: Vec<_> = std::fs::read_dir(&dir)
+                .map(|d| d.flatten().map(|e| e.path()).collect())
+                .unwrap_or_default();
+            files.retain(|p| p.extension().is_some_and(|e| e == "txt"));
+            files.sort();
+            if files.len() >= count || std::time::Instant::now() > deadline {
+                return files
+                    .iter()
+                    .filter_map(|p| std::fs::read_to_string(p).ok())
+                    .collect();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// Logs `user` in again (a second device); panics unless 200.

@@ -20,7 +20,7 @@ use crate::mail_flows::{
 
 /// The start of every verification link.
 fn verify_prefix() -> String {
-    format!("{PUBLIC_URL}/api/auth/verify-email/")
+    format!("{PUBLIC_URL}/verify-email?token=")
 }
 
 /// The start of every reset link.

@@ -30,6 +30,8 @@ mod meta;
 mod metrics;
 mod nginx;
 mod overload;
+mod pages_flows;
+mod pages_security;
 mod pool_size;
 mod process;
 mod recovery;

@@ -230,6 +230,26 @@ impl SessionStore for SqliteStore {
         Ok(done.rows_affected())
     }
 
+    #[tracing::instrument(skip_all, fields(user_id = %user_id, keep = %keep))]
+    async fn revoke_other_sessions(
+        &self,
+        user_id: &UserId,
+        keep: &SessionId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE sessions SET revoked_at = ?1 \
+             WHERE user_id = ?2 AND id <> ?3 AND revoked_at IS NULL AND expires_at > ?1",
+        )
+        .bind(to_ms(now))
+        .bind(user_id.as_str())
+        .bind(keep.as_str())
+        .execute(self.writer())
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
     #[tracing::instrument(skip_all)]
     async fn prune_sessions(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         // Refresh tokens go with their sessions (ON DELETE CASCADE).

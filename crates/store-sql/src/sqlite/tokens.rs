@@ -6,6 +6,7 @@ use authgate_core::domain::UserId;
 use authgate_core::secret::TokenHash;
 use authgate_core::store::{
     ConsumedToken, NewOneTimeToken, OneTimeTokenStore, OutgoingMail, StoreResult, TokenPurpose,
+    UnexpiredToken,
 };
 use chrono::{DateTime, Utc};
 
@@ -74,6 +75,30 @@ impl OneTimeTokenStore for SqliteStore {
         Ok(row.map(|(user_id, email)| ConsumedToken {
             user_id: UserId::from_string(user_id),
             email,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
+    async fn find_unexpired_one_time_token(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UnexpiredToken>> {
+        let row: Option<(String, String, bool)> = sqlx::query_as(
+            "SELECT user_id, email, used_at IS NOT NULL FROM one_time_tokens \
+             WHERE hash = ?1 AND purpose = ?2 AND expires_at > ?3",
+        )
+        .bind(&hash.0[..])
+        .bind(purpose.as_str())
+        .bind(to_ms(now))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(row.map(|(user_id, email, used)| UnexpiredToken {
+            user_id: UserId::from_string(user_id),
+            email,
+            used,
         }))
     }
 

@@ -156,6 +156,50 @@ pub async fn revoke_all_sessions_revokes_every_live_session_of_the_user_only(
     assert_eq!(store.revoke_all_sessions(&user, t).await.unwrap(), 0);
 }
 
+/// "Sign out everywhere else": every other live session of the user ends, the kept one and
+/// other users' sessions stay live.
+pub async fn revoke_other_sessions_leaves_only_the_kept_session_live(store: Arc<dyn Store>) {
+    let (user, other) = (insert_user(&*store).await, insert_user(&*store).await);
+    let t = now();
+    let (keep, _) = open_session(&*store, &user, t, Duration::days(1)).await;
+    for _ in 0..2 {
+        open_session(&*store, &user, t, Duration::days(1)).await;
+    }
+    let (already, _) = open_session(&*store, &user, t, Duration::days(1)).await;
+    store.revoke_session(&user, &already, t).await.unwrap();
+    let (others, _) = open_session(&*store, &other, t, Duration::days(1)).await;
+
+    assert_eq!(
+        store.revoke_other_sessions(&user, &keep, t).await.unwrap(),
+        2
+    );
+    let left: Vec<SessionId> = store
+        .list_sessions(&user, t)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(left, vec![keep.clone()]);
+    assert_eq!(
+        store.live_session_owner(&others, t).await.unwrap(),
+        Some(other.clone())
+    );
+    assert_eq!(
+        store.revoke_other_sessions(&user, &keep, t).await.unwrap(),
+        0
+    );
+    // Another user's session id as `keep` spares nothing of this user.
+    open_session(&*store, &user, t, Duration::days(1)).await;
+    assert_eq!(
+        store
+            .revoke_other_sessions(&user, &others, t)
+            .await
+            .unwrap(),
+        2
+    );
+}
+
 /// Pruning removes sessions dead before the cut-off, with their tokens, and nothing live.
 pub async fn prune_sessions_deletes_dead_sessions_and_their_tokens_but_keeps_live_ones(
     store: Arc<dyn Store>,

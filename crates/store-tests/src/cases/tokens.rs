@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use authgate_core::store::{ConsumedToken, TokenPurpose};
+use authgate_core::store::{ConsumedToken, TokenPurpose, UnexpiredToken};
 use authgate_core::Store;
 use chrono::Duration;
 
 use crate::helpers::{
     insert_user, issue_token, issue_token_superseding, mail_to, now, one_time_token, race,
+    token_hash,
 };
 
 const VERIFY: TokenPurpose = TokenPurpose::VerifyEmail;
@@ -80,6 +81,54 @@ pub async fn finding_a_one_time_token_does_not_use_it(store: Arc<dyn Store>) {
             .unwrap(),
         None
     );
+}
+
+/// Until it expires, a token is found whether used or not, and finding it changes nothing: a
+/// link opened twice can be answered by what it did the first time.
+pub async fn an_unexpired_token_is_found_used_or_not_without_being_used(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let token = issue_token(&*store, &user, VERIFY).await;
+    let state = |used| {
+        Some(UnexpiredToken {
+            user_id: user.clone(),
+            email: token.email.clone(),
+            used,
+        })
+    };
+    let find = || store.find_unexpired_one_time_token(&token.hash, VERIFY, now());
+
+    assert_eq!(find().await.unwrap(), state(false));
+    assert_eq!(find().await.unwrap(), state(false), "finding it used it");
+    assert!(store
+        .consume_one_time_token(&token.hash, VERIFY, now())
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(find().await.unwrap(), state(true));
+}
+
+/// A superseded token counts as used; an expired, unknown or other-purpose one is not found.
+pub async fn an_expired_superseded_or_unknown_token_is_not_found_unexpired(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let older = issue_token(&*store, &user, VERIFY).await;
+    issue_token_superseding(&*store, &user, VERIFY).await;
+    let found = store
+        .find_unexpired_one_time_token(&older.hash, VERIFY, now())
+        .await
+        .unwrap();
+    assert_eq!(found.map(|t| t.used), Some(true), "superseded is used");
+
+    for (hash, purpose, at) in [
+        (older.hash, VERIFY, older.expires_at),
+        (older.hash, RESET, now()),
+        (token_hash(), VERIFY, now()),
+    ] {
+        let found = store
+            .find_unexpired_one_time_token(&hash, purpose, at)
+            .await
+            .unwrap();
+        assert_eq!(found, None, "{purpose:?} at {at}");
+    }
 }
 
 /// Of simultaneous consumptions of one token, exactly one gets it.
