@@ -132,18 +132,24 @@ export class AuthgateServer {
     return stdout;
   }
 
-  /** `POST /api/auth/<path>` with a JSON body; resolves to `{status, body}`. */
-  async post(path, body, accessToken) {
-    const headers = { "Content-Type": "application/json" };
-    if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
-    const res = await fetch(`${this.api}/${path}`, { method: "POST", headers, body: JSON.stringify(body ?? {}) });
+  /** `<method> /api/auth/<path>` with an optional JSON body and bearer; resolves to `{status, body}`. */
+  async request(method, path, { body, token } = {}) {
+    const headers = {};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const res = await fetch(`${this.api}/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, body: await res.json() };
   }
 
+  /** `POST /api/auth/<path>` with a JSON body; resolves to `{status, body}`. */
+  post(path, body, token) {
+    return this.request("POST", path, { body: body ?? {}, token });
+  }
+
   /** Registers a fresh account (optionally with a self-assignable `role`); resolves to the 201 body. */
-  async register({ role } = {}) {
+  async register({ role, username } = {}) {
     const email = `user-${crypto.randomUUID()}@example.com`;
-    const { status, body } = await this.post("register", { email, password: PASSWORD, name: "Test User", role });
+    const { status, body } = await this.post("register", { email, password: PASSWORD, name: "Test User", role, username });
     if (status !== 201) throw new Error(`register answered ${status}: ${JSON.stringify(body)}`);
     return { ...body, email };
   }
