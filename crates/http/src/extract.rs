@@ -3,6 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use authgate_core::domain::ClientInfo;
+use authgate_core::service::Identity;
 use authgate_core::tokens::Principal;
 use authgate_core::AuthError;
 use axum::body::Bytes;
@@ -21,6 +22,11 @@ pub struct ApiJson<T>(pub T);
 
 /// Like [`ApiJson`], but an empty body is `None` (for endpoints whose body is optional).
 pub struct OptionalJson<T>(pub Option<T>);
+
+/// A body that is either `application/x-www-form-urlencoded` (as RFC 7662 introspection
+/// sends it) or JSON: 415 for any other content type, 413 past the body limit, 400 with
+/// `validation_error` for a form that does not parse.
+pub struct FormOrJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
@@ -51,6 +57,29 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
     }
 }
 
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormOrJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = is_json_content_type(req.headers());
+        let is_form =
+            mime_of(req.headers()).as_deref() == Some("application/x-www-form-urlencoded");
+        let bytes = read_body(req, state).await?;
+        if is_json {
+            return parse_json(&bytes).map(FormOrJson);
+        }
+        if !is_form {
+            return Err(ApiError::NotFormOrJson);
+        }
+        serde_urlencoded::from_bytes(&bytes)
+            .map(FormOrJson)
+            .map_err(|e| ApiError::WrongShape {
+                field: "body".into(),
+                problem: format!("is not a valid form ({e})"),
+            })
+    }
+}
+
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -62,19 +91,24 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
 }
 
 fn is_json_content_type(headers: &HeaderMap) -> bool {
-    let Some(ct) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(mime) = mime_of(headers) else {
         return false;
     };
-    let mime = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+/// The media type of the body, lower-cased, without parameters.
+fn mime_of(headers: &HeaderMap) -> Option<String> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())?;
+    Some(
+        ct.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -134,7 +168,28 @@ where
     }
 }
 
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+/// The caller's [`Identity`] from `Authorization: Bearer <accessToken>`: a live session and
+/// the account as it is now, from one [`authgate_core::AuthService::identify`] call.
+pub struct Identified(pub Identity);
+
+impl<S> FromRequestParts<S> for Identified
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let app = AppState::from_ref(state);
+        let token = bearer_token(&parts.headers).ok_or(AuthError::Unauthenticated(
+            "Missing or malformed bearer token",
+        ))?;
+        Ok(Identified(app.service.identify(token).await?))
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`, if the header has that form.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();

@@ -5,8 +5,10 @@
 //! the contract's statuses through [`error::ApiError`]. Serve the router with
 //! `into_make_service_with_connect_info::<SocketAddr>()` so client IPs are known.
 
+pub mod caller_secrets;
 pub mod config;
 pub mod cookies;
+mod cors;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -17,7 +19,7 @@ mod routes;
 
 use std::sync::Arc;
 
-pub use config::{HttpConfig, RefreshDelivery};
+pub use config::{CookieSameSite, HttpConfig, RefreshDelivery};
 
 use authgate_core::AuthService;
 use axum::extract::DefaultBodyLimit;
@@ -50,6 +52,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::recovery::router())
         .merge(routes::audit::router())
         .merge(routes::admin::router())
+        .merge(routes::introspect::router())
         .merge(routes::meta::router())
 }
 
@@ -75,10 +78,12 @@ pub fn metrics_router(
 
 /// The whole API (`/api/auth/...`, `/.well-known/jwks.json`, `/health`, `/ready`,
 /// `/api/auth/openapi.json`) with its middleware (request ids, body limit, security
-/// headers, tracing) and, when [`HttpConfig::metrics`] is set, `GET /metrics`.
+/// headers, CORS for [`HttpConfig::cors_origins`], tracing) and, when
+/// [`HttpConfig::metrics`] is set, `GET /metrics`.
 pub fn router(service: AuthService, config: HttpConfig) -> Router {
     let max_body = config.max_body_bytes;
     let https = config.cookie_secure;
+    let cors = cors::ListedCorsLayer::new(&config.cors_origins);
     let with_metrics = config.metrics.is_some();
     let state = AppState {
         service,
@@ -98,5 +103,5 @@ pub fn router(service: AuthService, config: HttpConfig) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state);
-    layers::apply(routes, https)
+    layers::apply(routes, https, cors)
 }

@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "authgate", description = "Sign-up, login, sessions and account recovery over a JSON API. Errors are `{message, code, details?}`."),
     modifiers(&BearerAuth),
-    tags((name = "auth", description = "Register, login, tokens"), (name = "sessions", description = "One session per device"), (name = "account", description = "Verification and recovery"), (name = "meta", description = "Health and keys"), (name = "admin", description = "Account administration (role admin)"))
+    tags((name = "auth", description = "Register, login, tokens"), (name = "sessions", description = "One session per device"), (name = "account", description = "Verification and recovery"), (name = "meta", description = "Health and keys"), (name = "admin", description = "Account administration (role admin)"), (name = "protect", description = "Protecting other services: token introspection"))
 )]
 pub struct ApiDoc;
 
@@ -22,5 +22,12 @@ impl Modify for BearerAuth {
             .bearer_format("JWT")
             .build();
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        let secret = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some(
+                "One of the shared secrets of AUTHGATE_INTROSPECTION_SECRETS",
+            ))
+            .build();
+        components.add_security_scheme("introspectionSecret", SecurityScheme::Http(secret));
     }
 }

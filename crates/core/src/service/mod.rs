@@ -6,8 +6,10 @@
 mod account;
 mod admin;
 mod audit_writer;
+mod identify;
 mod import;
 mod login;
+mod refresh_logout;
 mod register;
 mod sessions;
 
@@ -31,6 +33,7 @@ use crate::store::{AuditRecord, NewSession, Store, StoreResult};
 use crate::tokens::Principal;
 use crate::tokens::{AccessClaims, TokenSigner};
 
+pub use identify::Identity;
 pub use import::ImportRecord;
 pub use login::LoginRequest;
 pub use register::RegisterRequest;

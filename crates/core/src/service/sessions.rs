@@ -23,34 +23,9 @@ impl AuthService {
     /// Verifies an access token and checks that its session is still live, so logout and
     /// revocation take effect on the next request.
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal, AuthError> {
-        let claims = self.signer().verify(access_token)?;
-        let cache = &self.inner.sessions;
-        let owner = match cache.get(&claims.sid) {
-            Some(owner) => Some(owner),
-            None => {
-                let seen = cache.epoch();
-                let sid = SessionId(claims.sid.clone());
-                let owner = self
-                    .inner
-                    .store
-                    .live_session_owner(&sid, self.now())
-                    .await?;
-                if let Some(owner) = &owner {
-                    cache.insert(&claims.sid, owner, seen);
-                }
-                owner
-            }
-        };
-        match owner {
-            Some(owner) if owner.0 == claims.sub => Ok(Principal {
-                user_id: owner,
-                session_id: SessionId(claims.sid),
-                role: claims.role,
-            }),
-            _ => Err(AuthError::Unauthenticated(
-                "Session has been revoked or has expired",
-            )),
-        }
+        self.live_token(access_token)
+            .await
+            .map(|live| live.principal)
     }
 
     /// The caller's user.

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::dto::{AuthResponse, LoginBody, MeResponse, RegisterBody, TokenResponse};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, AuthUser, Client};
+use crate::extract::{ApiJson, Client, Identified};
 use crate::{cookies, AppState};
 
 /// Routes of this feature.
@@ -73,12 +73,10 @@ async fn login(
 /// The authenticated user.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
-async fn me(
-    State(app): State<AppState>,
-    AuthUser(who): AuthUser,
-) -> Result<Json<MeResponse>, ApiError> {
-    let user = app.service.me(&who).await?;
-    Ok(Json(MeResponse { user: user.into() }))
+async fn me(Identified(who): Identified) -> Json<MeResponse> {
+    Json(MeResponse {
+        user: who.user.into(),
+    })
 }
 
 fn auth_response(

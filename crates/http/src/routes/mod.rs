@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod audit;
+pub(crate) mod introspect;
 pub mod meta;
 pub mod recovery;
 pub mod sessions;

@@ -130,8 +130,24 @@ pub const SETTINGS: &[Setting] = &[
     s(
         "allowed_origins",
         "(public URL's origin)",
-        "comma list of origins allowed to use the cookie",
+        "comma list of browser-app origins: CORS, the refresh cookie, login redirects",
     ),
+    s(
+        "cookie_samesite",
+        "lax",
+        "lax | strict | none (none needs an https public URL)",
+    ),
+    s(
+        "cookie_domain",
+        "(none: host-only cookies)",
+        "Domain of the cookies, e.g. example.com",
+    ),
+    Setting {
+        key: "introspection_secrets",
+        default: "(none: no introspection)",
+        help: "comma list of secrets (32+ bytes) callers of POST /introspect present as bearer",
+        secret: true,
+    },
     s(
         "trusted_proxies",
         "(none)",

@@ -113,6 +113,7 @@ async fn openapi_is_version_3_1_and_lists_every_contract_path() {
         ("/api/auth/audit", "get"),
         ("/api/auth/admin/users/{id}/disable", "post"),
         ("/api/auth/admin/users/{id}/enable", "post"),
+        ("/api/auth/introspect", "post"),
         ("/health", "get"),
         ("/ready", "get"),
         ("/.well-known/jwks.json", "get"),
@@ -126,6 +127,37 @@ async fn openapi_is_version_3_1_and_lists_every_contract_path() {
         });
         assert!(item.get(method).is_some(), "{path} has no {method}: {item}");
     }
+}
+
+/// The statuses an operation of the OpenAPI document lists.
+fn documented_statuses(doc: &serde_json::Value, path: &str, method: &str) -> Vec<String> {
+    let responses = doc["paths"][path][method]["responses"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{method} {path} has no responses"));
+    responses.keys().cloned().collect()
+}
+
+#[tokio::test]
+async fn openapi_documents_the_protection_endpoints_with_their_real_responses() {
+    let app = TestApp::spawn().await;
+
+    let doc = Answer::of(app.get("/api/auth/openapi.json").await).await;
+
+    let introspect = documented_statuses(&doc.body, "/api/auth/introspect", "post");
+    for status in ["200", "400", "401", "404", "413", "415", "503"] {
+        assert!(
+            introspect.contains(&status.to_owned()),
+            "introspect lacks {status}: {introspect:?}"
+        );
+    }
+    let body = &doc.body["paths"]["/api/auth/introspect"]["post"]["requestBody"]["content"];
+    assert!(
+        body.get("application/x-www-form-urlencoded").is_some(),
+        "{body}"
+    );
+    assert!(body.get("application/json").is_some(), "{body}");
+    let schemes = &doc.body["components"]["securitySchemes"];
+    assert!(schemes.get("introspectionSecret").is_some(), "{schemes}");
 }
 
 /// One response of each kind: success, 401, 404, 405, 415, 400.
