@@ -207,9 +207,14 @@ export function createClient(options: ClientOptions): AuthgateClient {
   const call = async <T>(path: string, method = "GET", body?: unknown) =>
     json<T>(await authorized((token) => request(path, method, body, token)));
 
-  /** One refresh at a time in this page; it replaces `stale` unless a peer tab already did. */
+  /**
+   * Replaces `stale`, the token a request was refused with: at most one refresh at a time in
+   * this page, none when the token was replaced meanwhile (here, or by a peer tab).
+   */
   function refreshFrom(stale: string | null): Promise<Tokens> {
     const fresh = () => (access && access != stale ? held() : null);
+    const now = fresh();
+    if (now) return Promise.resolve(now);
     inflight ??= (tabs ? tabs.refresh(fresh, rotate) : rotate()).finally(() => (inflight = null));
     return inflight;
   }

@@ -71,11 +71,13 @@ export async function startAuthgate(env = {}) {
     async count(name, labels = {}) {
       return sumCounter(await this.metrics(), name, labels);
     },
-    /** The link token of the newest mail to `to` whose text contains `marker`. */
-    mailToken: (to, marker) => waitForMailToken(outbox, to, marker),
+    /** The link token of the newest mail to `to` with `marker`, once `count` such mails exist. */
+    mailToken: (to, marker, count = 1) => waitForMailToken(outbox, to, marker, count),
     async stop() {
       child.kill("SIGTERM");
-      await Promise.race([exited, sleep(10_000).then(() => child.kill("SIGKILL"))]);
+      const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(kill);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -93,21 +95,28 @@ export function sumCounter(text, name, labels) {
   return total;
 }
 
-/** Waits (up to 10 s) for a mail in the outbox and returns the token of its link. */
-async function waitForMailToken(outbox, to, marker) {
+/** Waits (up to 10 s) for `count` mails in the outbox; returns the newest one's link token. */
+async function waitForMailToken(outbox, to, marker, count) {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     let files = [];
     try {
       files = readdirSync(outbox).filter((f) => f.endsWith(".txt")).sort().reverse();
     } catch {}
+    const tokens = [];
     for (const f of files) {
-      const eml = readFileSync(join(outbox, f.replace(/\.txt$/, ".eml")), "utf8");
-      const text = readFileSync(join(outbox, f), "utf8");
+      let eml, text;
+      try {
+        eml = readFileSync(join(outbox, f.replace(/\.txt$/, ".eml")), "utf8");
+        text = readFileSync(join(outbox, f), "utf8");
+      } catch {
+        continue; // one of the pair is still being written
+      }
       if (!eml.includes(to) || !text.includes(marker)) continue;
       const token = text.match(/(?:verify-email\/|token=)([A-Za-z0-9_-]{20,})/);
-      if (token) return token[1];
+      if (token) tokens.push(token[1]);
     }
+    if (tokens.length >= count) return tokens[0];
     await sleep(50);
   }
   throw new Error(`no mail to ${to} with ${marker} in ${outbox}`);
