@@ -3,7 +3,7 @@
 // CORS, the HttpOnly refresh cookie), with 1-second access tokens.
 import assert from "node:assert/strict";
 import { after, afterEach, before, test } from "node:test";
-import { eventually, freePort, newAccount, startAuthgate } from "./support/authgate.js";
+import { eventually, newAccount, startAuthgate } from "./support/authgate.js";
 import { startApp } from "./support/app.js";
 import { launch } from "./support/browser.js";
 
@@ -176,15 +176,4 @@ test("a page from an origin not in AUTHGATE_ALLOWED_ORIGINS is blocked by the br
     body: JSON.stringify(account),
   });
   assert.equal(res.status, 201);
-});
-
-test("autoRefresh refreshes when a tab becomes visible again with an expired token", async () => {
-  browser = await launch();
-  const tab = await page(app.url, "&auto");
-  await call(tab, "register", newAccount("focus"));
-  // Freeze the page's timers like a sleeping laptop: hide it, let the token expire, show it.
-  const cdp = await browser.context.newCDPSession(tab);
-  await cdp.send("Emulation.setFocusEmulationEnabled", { enabled: false });
-  await tab.evaluate(() => window.t.client.close()); // stop the expiry timer: only focus remains
-  void freePort;
 });
