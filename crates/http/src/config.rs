@@ -23,6 +23,18 @@ impl RefreshDelivery {
     }
 }
 
+/// The `SameSite` attribute of the cookies authgate sets (`AUTHGATE_COOKIE_SAMESITE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieSameSite {
+    /// Sent on same-site requests and top-level navigations (the default).
+    Lax,
+    /// Sent on same-site requests only.
+    Strict,
+    /// Sent on cross-site requests too (needs `Secure`, so an https public URL): for a
+    /// browser app on another site than authgate.
+    None,
+}
+
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -30,9 +42,18 @@ pub struct HttpConfig {
     pub refresh_delivery: RefreshDelivery,
     /// Mark the cookie `Secure` (the public URL is https).
     pub cookie_secure: bool,
-    /// Origins (scheme://host[:port]) allowed to send cookie-carried requests; the public
-    /// URL's origin is always among them.
+    /// `SameSite` of the cookies.
+    pub cookie_same_site: CookieSameSite,
+    /// `Domain` of the cookies (`AUTHGATE_COOKIE_DOMAIN`); `None`: host-only cookies.
+    pub cookie_domain: Option<String>,
+    /// The public URL's origin (`scheme://host[:port]`).
+    pub public_origin: String,
+    /// Origins (scheme://host[:port]) allowed to send cookie-carried requests and accepted
+    /// as redirect targets; the public URL's origin is always among them.
     pub allowed_origins: Vec<String>,
+    /// Origins that get CORS: those of `AUTHGATE_ALLOWED_ORIGINS` as configured. The public
+    /// URL's origin is not added: a page there is same-origin and needs no CORS.
+    pub cors_origins: Vec<String>,
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
     /// Trust `X-Forwarded-For` from these proxy addresses (exact IPs).
@@ -47,7 +68,11 @@ impl Default for HttpConfig {
         HttpConfig {
             refresh_delivery: RefreshDelivery::Both,
             cookie_secure: false,
+            cookie_same_site: CookieSameSite::Lax,
+            cookie_domain: None,
+            public_origin: "http://127.0.0.1:8080".into(),
             allowed_origins: vec!["http://127.0.0.1:8080".into()],
+            cors_origins: Vec::new(),
             max_body_bytes: 64 * 1024,
             trusted_proxies: Vec::new(),
             metrics: None,

@@ -3,7 +3,7 @@
 use axum::http::{header, HeaderMap, HeaderValue};
 use cookie::{Cookie, SameSite};
 
-use crate::config::HttpConfig;
+use crate::config::{CookieSameSite, HttpConfig};
 use crate::error::ApiError;
 
 /// The cookie's name, as the user's notes use it.
@@ -13,38 +13,55 @@ pub const COOKIE_PATH: &str = "/api/auth";
 
 /// `Set-Cookie` for a refresh token living `max_age_secs`.
 pub fn set_refresh_cookie(config: &HttpConfig, token: &str, max_age_secs: i64) -> HeaderValue {
-    let cookie = Cookie::build((REFRESH_COOKIE, token.to_owned()))
-        .http_only(true)
-        .secure(config.cookie_secure)
-        .same_site(SameSite::Lax)
-        .path(COOKIE_PATH)
-        .max_age(cookie::time::Duration::seconds(max_age_secs))
-        .build();
-    HeaderValue::from_str(&cookie.to_string()).expect("cookie text is a valid header value")
+    cookie_header(config, REFRESH_COOKIE, token, COOKIE_PATH, max_age_secs)
 }
 
 /// `Set-Cookie` that removes the refresh cookie.
 pub fn clear_refresh_cookie(config: &HttpConfig) -> HeaderValue {
-    let cookie = Cookie::build((REFRESH_COOKIE, ""))
+    cookie_header(config, REFRESH_COOKIE, "", COOKIE_PATH, 0)
+}
+
+/// An `HttpOnly` cookie with the configured `SameSite`, `Domain` and `Secure`.
+fn cookie_header(
+    config: &HttpConfig,
+    name: &str,
+    value: &str,
+    path: &'static str,
+    max_age_secs: i64,
+) -> HeaderValue {
+    let same_site = match config.cookie_same_site {
+        CookieSameSite::Lax => SameSite::Lax,
+        CookieSameSite::Strict => SameSite::Strict,
+        CookieSameSite::None => SameSite::None,
+    };
+    let mut cookie = Cookie::build((name.to_owned(), value.to_owned()))
         .http_only(true)
         .secure(config.cookie_secure)
-        .same_site(SameSite::Lax)
-        .path(COOKIE_PATH)
-        .max_age(cookie::time::Duration::ZERO)
+        .same_site(same_site)
+        .path(path)
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
         .build();
+    if let Some(domain) = &config.cookie_domain {
+        cookie.set_domain(domain.clone());
+    }
     HeaderValue::from_str(&cookie.to_string()).expect("cookie text is a valid header value")
 }
 
-/// The refresh token from the request's cookies, if any.
-pub fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
+/// The value of the cookie `name` in the request, if present and not empty.
+pub fn cookie_named(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == REFRESH_COOKIE && !c.value().is_empty())
+        .find(|c| c.name() == name && !c.value().is_empty())
         .map(|c| c.value().to_owned())
+}
+
+/// The refresh token from the request's cookies, if any.
+pub fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie_named(headers, REFRESH_COOKIE)
 }
 
 /// Refuses a cookie-carried request that a browser sent on behalf of another site.
@@ -56,21 +73,37 @@ pub fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
 /// cannot be a cross-site forgery.
 pub fn check_origin(headers: &HeaderMap, config: &HttpConfig) -> Result<(), ApiError> {
     if let Some(origin) = headers.get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("").trim_end_matches('/');
+        let origin = String::from_utf8_lossy(origin.as_bytes());
+        let bare = origin.trim_end_matches('/');
         let allowed = config
             .allowed_origins
             .iter()
-            .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin));
+            .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(bare));
         return if allowed {
             Ok(())
         } else {
-            Err(ApiError::CsrfRejected)
+            Err(ApiError::CsrfRejected {
+                seen: format!("Origin {}", shown(&origin)),
+            })
         };
     }
     match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         None | Some("same-origin") | Some("none") => Ok(()),
-        Some(_) => Err(ApiError::CsrfRejected),
+        Some(site) => Err(ApiError::CsrfRejected {
+            seen: format!("no Origin header and Sec-Fetch-Site {}", shown(site)),
+        }),
     }
+}
+
+/// A header value quoted for an error message: at most 100 characters, control characters
+/// replaced.
+fn shown(value: &str) -> String {
+    let cut: String = value
+        .chars()
+        .take(100)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    format!("{cut:?}")
 }
 
 #[cfg(test)]

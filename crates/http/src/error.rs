@@ -41,7 +41,11 @@ pub enum ApiError {
     /// The body is larger than allowed.
     PayloadTooLarge,
     /// A cookie-carried request from an origin that is not allowed.
-    CsrfRejected,
+    CsrfRejected {
+        /// What the browser sent instead of an allowed origin, for the message, e.g.
+        /// `Origin "https://evil.example"`.
+        seen: String,
+    },
     /// No such route.
     RouteNotFound,
     /// The route exists but not with this method.
@@ -79,10 +83,14 @@ impl ApiError {
                 "payload_too_large",
                 "Request body is too large".into(),
             ),
-            ApiError::CsrfRejected => (
+            ApiError::CsrfRejected { seen } => (
                 S::FORBIDDEN,
                 "csrf_rejected",
-                "Request origin is not allowed".into(),
+                format!(
+                    "Request origin is not allowed to use the refresh cookie: the browser sent \
+                     {seen}; list the page's origin in AUTHGATE_ALLOWED_ORIGINS (the origin of \
+                     AUTHGATE_PUBLIC_URL is always allowed)"
+                ),
             ),
             ApiError::RouteNotFound => (S::NOT_FOUND, "not_found", "Not found".into()),
             ApiError::MethodNotAllowed => (

@@ -1,4 +1,4 @@
-//! Middleware: request ids, tracing, metrics, security headers, panics as JSON 500s.
+//! Middleware: request ids, tracing, metrics, security headers, CORS, panics as JSON 500s.
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
@@ -12,13 +12,16 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Instrument;
 
+use crate::cors::ListedCorsLayer;
 use crate::error::ApiError;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps the router in every cross-cutting layer (innermost first). `https`: the public URL
-/// is https, so browsers are told to use nothing else (HSTS).
-pub fn apply(router: Router, https: bool) -> Router {
+/// is https, so browsers are told to use nothing else (HSTS). `cors`: the CORS layer of the
+/// allowed origins, if any, innermost so that preflights get request ids, security headers,
+/// metrics and a trace like every other answer.
+pub(crate) fn apply(router: Router, https: bool, cors: Option<ListedCorsLayer>) -> Router {
     let headers: [(HeaderName, &'static str); 6] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::CACHE_CONTROL, "no-store"),
@@ -30,7 +33,18 @@ pub fn apply(router: Router, https: bool) -> Router {
             "default-src 'none'; frame-ancestors 'none'",
         ),
     ];
-    let mut router = router
+    let mut router = router;
+    if let Some(cors) = cors {
+        // Every answer depends on the Origin once some get CORS (tower-http adds its own Vary
+        // to those, so this one goes on the others).
+        router = router
+            .layer(cors)
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::VARY,
+                HeaderValue::from_static("origin"),
+            ));
+    }
+    router = router
         .layer(axum::middleware::from_fn(run_to_completion))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(TraceLayer::new_for_http().make_span_with(request_span));

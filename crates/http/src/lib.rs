@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod cookies;
+mod cors;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -17,7 +18,7 @@ mod routes;
 
 use std::sync::Arc;
 
-pub use config::{HttpConfig, RefreshDelivery};
+pub use config::{CookieSameSite, HttpConfig, RefreshDelivery};
 
 use authgate_core::AuthService;
 use axum::extract::DefaultBodyLimit;
@@ -75,10 +76,12 @@ pub fn metrics_router(
 
 /// The whole API (`/api/auth/...`, `/.well-known/jwks.json`, `/health`, `/ready`,
 /// `/api/auth/openapi.json`) with its middleware (request ids, body limit, security
-/// headers, tracing) and, when [`HttpConfig::metrics`] is set, `GET /metrics`.
+/// headers, CORS for [`HttpConfig::cors_origins`], tracing) and, when
+/// [`HttpConfig::metrics`] is set, `GET /metrics`.
 pub fn router(service: AuthService, config: HttpConfig) -> Router {
     let max_body = config.max_body_bytes;
     let https = config.cookie_secure;
+    let cors = cors::ListedCorsLayer::new(&config.cors_origins);
     let with_metrics = config.metrics.is_some();
     let state = AppState {
         service,
@@ -98,5 +101,5 @@ pub fn router(service: AuthService, config: HttpConfig) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state);
-    layers::apply(routes, https)
+    layers::apply(routes, https, cors)
 }

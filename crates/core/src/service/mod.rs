@@ -8,6 +8,7 @@ mod admin;
 mod audit_writer;
 mod import;
 mod login;
+mod refresh_logout;
 mod register;
 mod sessions;
 

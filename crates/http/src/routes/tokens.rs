@@ -1,5 +1,7 @@
 //! Refresh and logout.
 
+use authgate_core::tokens::Principal;
+use authgate_core::AuthError;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
@@ -9,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::dto::{LogoutBody, MessageResponse, RefreshBody, TokenResponse};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Client, OptionalJson};
+use crate::extract::{bearer_token, Client, OptionalJson};
 use crate::{cookies, AppState};
 
 /// Routes of this feature.
@@ -76,42 +78,81 @@ async fn refresh(
     }
 }
 
-/// End this session (or all of the user's sessions with `{"all": true}`) and clear the cookie.
-/// The access token stops working at once.
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
+/// End this session (or all of the user's sessions with `{"all": true}`) and clear the
+/// cookie. The access token stops working at once.
+///
+/// A valid bearer token always logs out its own session, whatever origin sent the request; a
+/// refresh token (body or cookie) may name another session of the caller to end too, the
+/// cookie only from an allowed origin. Without a valid bearer token, a refresh token alone
+/// ends its session: from the cookie, only if the request passes the origin check.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = []), ()),
     request_body(content = LogoutBody, description = "Optional"),
-    responses((status = 200, body = MessageResponse), (status = 401, body = ErrorBody),
-        (status = 403, description = "Cookie sent from a foreign Origin", body = ErrorBody)))]
+    responses((status = 200, description = "Logged out; the refreshToken cookie is cleared", body = MessageResponse),
+        (status = 401, description = "unauthenticated: no valid bearer token and no refresh token; invalid_refresh_token: the refresh token names no live session", body = ErrorBody),
+        (status = 403, description = "csrf_rejected: the refresh cookie alone, sent from an origin that is not allowed", body = ErrorBody)))]
 async fn logout(
     State(app): State<AppState>,
-    AuthUser(who): AuthUser,
     Client(client): Client,
     headers: HeaderMap,
     OptionalJson(body): OptionalJson<LogoutBody>,
 ) -> Result<Response, ApiError> {
-    let (all, token) = body
+    let (all, body_token) = body
         .map(|b| (b.all.unwrap_or(false), b.refresh_token))
         .unwrap_or((false, None));
-    let token = match token {
-        Some(token) => Some(token),
-        None => {
-            let cookie = cookies::refresh_cookie(&headers);
-            if cookie.is_some() {
+    let cookie = cookies::refresh_cookie(&headers);
+    let outcome = match bearer_caller(&app, &headers).await? {
+        Ok(who) => {
+            // The bearer proves who is asking; a cookie from a foreign origin may not widen it.
+            let other = body_token.or_else(|| {
+                cookie.filter(|_| cookies::check_origin(&headers, &app.config).is_ok())
+            });
+            app.service
+                .logout(&who, all, other.as_deref(), &client)
+                .await
+        }
+        Err(no_bearer) => {
+            let (token, via_cookie) = match (body_token, cookie) {
+                (Some(token), _) => (token, false),
+                (None, Some(token)) => (token, true),
+                (None, None) => return Err(no_bearer.into()),
+            };
+            if via_cookie {
                 cookies::check_origin(&headers, &app.config)?;
             }
-            cookie
+            app.service
+                .logout_with_refresh_token(&token, all, &client)
+                .await
         }
     };
-    app.service
-        .logout(&who, all, token.as_deref(), &client)
-        .await?;
-    let mut res = Json(MessageResponse {
-        message: "Logged out successfully",
-    })
-    .into_response();
-    res.headers_mut().append(
+    let mut res = match outcome {
+        Ok(()) => Json(MessageResponse {
+            message: "Logged out successfully",
+        })
+        .into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    };
+    let set = res.headers_mut();
+    set.append(
         header::SET_COOKIE,
         cookies::clear_refresh_cookie(&app.config),
     );
     Ok(res)
+}
+
+/// The caller of a valid bearer token; `Ok(Err(_))` when there is none or it is not valid
+/// (expired, forged, its session ended), so a refresh token may stand in.
+async fn bearer_caller(
+    app: &AppState,
+    headers: &HeaderMap,
+) -> Result<Result<Principal, AuthError>, ApiError> {
+    let Some(token) = bearer_token(headers) else {
+        return Ok(Err(AuthError::Unauthenticated(
+            "Missing or malformed bearer token",
+        )));
+    };
+    match app.service.authenticate(token).await {
+        Err(e @ AuthError::Unauthenticated(_)) => Ok(Err(e)),
+        Err(e) => Err(e.into()),
+        Ok(who) => Ok(Ok(who)),
+    }
 }

@@ -6,12 +6,13 @@ use authgate_core::hashing::HashParams;
 use authgate_core::limits::{Action, LimitsConfig, Rate};
 use authgate_core::policy::{PasswordPolicy, PolicyMode};
 use authgate_core::AuthConfig;
-use authgate_http::{HttpConfig, RefreshDelivery};
+use authgate_http::{CookieSameSite, HttpConfig, RefreshDelivery};
 
 use super::settings::{env_name, setting};
 use super::sources::Sources;
 use super::urls::{smtp_url, DatabaseUrl};
 use super::values as v;
+use super::web_values as web;
 use super::{Config, ConfigError, LogFormat, SqliteSynchronous};
 
 /// The longest password the core accepts; the minimum may not exceed it.
@@ -122,6 +123,8 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         self_assignable_roles: r.get("self_assignable_roles", Vec::new(), v::roles),
         allowed_origins: r.get("allowed_origins", Vec::new(), v::origins),
         trusted_proxies: r.get("trusted_proxies", Vec::new(), v::ip_list),
+        cookie_same_site: r.get("cookie_samesite", CookieSameSite::Lax, web::same_site),
+        cookie_domain: r.opt("cookie_domain", web::cookie_domain),
         password_policy: r.get("password_policy", PolicyMode::Classic, v::policy_mode),
         password_min_length: r.get("password_min_length", 8, |s| {
             v::integer(s, 1, MAX_PASSWORD_CHARS)
@@ -205,6 +208,7 @@ fn cross_check(mut config: Config, mut r: Reader<'_>) -> Result<Config, ConfigEr
         );
         r.problem("hash_memory_kib", message);
     }
+    web_cross_check(&config, &mut r);
     if !r.problems.is_empty() {
         return Err(ConfigError {
             problems: r.problems,
@@ -232,6 +236,29 @@ fn cross_check(mut config: Config, mut r: Reader<'_>) -> Result<Config, ConfigEr
         w.push("AUTHGATE_ACCESS_TOKEN_TTL is longer than AUTHGATE_REFRESH_TOKEN_TTL".into());
     }
     Ok(config)
+}
+
+/// Cookie settings that browsers would silently refuse with this public URL.
+fn web_cross_check(config: &Config, r: &mut Reader<'_>) {
+    let public = config.public_url();
+    if config.cookie_same_site == CookieSameSite::None && !config.is_https() {
+        r.problem(
+            "cookie_samesite",
+            format!("none needs an https AUTHGATE_PUBLIC_URL (browsers drop SameSite=None cookies that are not Secure); the public URL is {public}"),
+        );
+    }
+    if let Some(domain) = &config.cookie_domain {
+        let host = url::Url::parse(&public)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        if !web::domain_matches(&host, domain) {
+            r.problem(
+                "cookie_domain",
+                format!("{domain:?} does not contain the public URL's host {host:?} (AUTHGATE_PUBLIC_URL), so browsers would refuse the cookies"),
+            );
+        }
+    }
 }
 
 fn chrono(d: Duration) -> chrono::Duration {
@@ -263,16 +290,20 @@ pub(super) fn auth_config(c: &Config) -> AuthConfig {
 /// The HTTP layer's settings.
 pub(super) fn http_config(c: &Config) -> HttpConfig {
     let mut allowed_origins = c.allowed_origins.clone();
-    if let Ok(url) = url::Url::parse(&c.public_url()) {
-        let origin = url.origin().ascii_serialization();
-        if !allowed_origins.contains(&origin) {
-            allowed_origins.insert(0, origin);
-        }
+    let public_origin = url::Url::parse(&c.public_url())
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_default();
+    if !allowed_origins.contains(&public_origin) {
+        allowed_origins.insert(0, public_origin.clone());
     }
     HttpConfig {
         refresh_delivery: c.refresh_token_delivery,
         cookie_secure: c.is_https(),
+        cookie_same_site: c.cookie_same_site,
+        cookie_domain: c.cookie_domain.clone(),
+        public_origin,
         allowed_origins,
+        cors_origins: c.allowed_origins.clone(),
         max_body_bytes: MAX_BODY_BYTES,
         trusted_proxies: c.trusted_proxies.clone(),
         metrics: None,

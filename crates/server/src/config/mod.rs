@@ -17,6 +17,7 @@ mod sources;
 mod summary;
 mod urls;
 mod values;
+mod web_values;
 
 #[cfg(test)]
 mod tests;
@@ -120,6 +121,10 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` is trusted (`AUTHGATE_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<IpAddr>,
+    /// `SameSite` of the cookies (`AUTHGATE_COOKIE_SAMESITE`).
+    pub cookie_same_site: authgate_http::CookieSameSite,
+    /// `Domain` of the cookies (`AUTHGATE_COOKIE_DOMAIN`); `None`: host-only.
+    pub cookie_domain: Option<String>,
     /// Password rules (`AUTHGATE_PASSWORD_POLICY`).
     pub password_policy: PolicyMode,
     /// Fewest password characters (`AUTHGATE_PASSWORD_MIN_LENGTH`).

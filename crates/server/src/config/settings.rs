@@ -130,7 +130,17 @@ pub const SETTINGS: &[Setting] = &[
     s(
         "allowed_origins",
         "(public URL's origin)",
-        "comma list of origins allowed to use the cookie",
+        "comma list of browser-app origins: CORS, the refresh cookie, login redirects",
+    ),
+    s(
+        "cookie_samesite",
+        "lax",
+        "lax | strict | none (none needs an https public URL)",
+    ),
+    s(
+        "cookie_domain",
+        "(none: host-only cookies)",
+        "Domain of the cookies, e.g. example.com",
     ),
     s(
         "trusted_proxies",

@@ -4,7 +4,7 @@ use authgate_core::limits::{Action, Rate};
 use std::time::Duration;
 
 use authgate_core::policy::PolicyMode;
-use authgate_http::RefreshDelivery;
+use authgate_http::{CookieSameSite, RefreshDelivery};
 
 use super::{Config, LogFormat, SqliteSynchronous};
 
@@ -111,6 +111,15 @@ pub(super) fn summary(c: &Config) -> String {
         ("self_assignable_roles", list(&c.self_assignable_roles)),
         ("allowed_origins", list(&c.http_config().allowed_origins)),
         ("trusted_proxies", list(&c.trusted_proxies)),
+        (
+            "cookie_samesite",
+            match c.cookie_same_site {
+                CookieSameSite::Lax => "lax".into(),
+                CookieSameSite::Strict => "strict".into(),
+                CookieSameSite::None => "none".into(),
+            },
+        ),
+        ("cookie_domain", opt(c.cookie_domain.as_deref())),
         (
             "password_policy",
             match c.password_policy {

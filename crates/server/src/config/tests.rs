@@ -14,6 +14,7 @@ mod derived;
 mod secrets;
 mod values;
 mod values_more;
+mod web;
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
