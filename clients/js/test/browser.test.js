@@ -38,6 +38,9 @@ const tokenOf = (tab) => tab.evaluate(() => window.t.client.accessToken);
 const refreshes = () => server.count("authgate_auth_events_total", { event: "refresh" });
 const refreshRequests = () =>
   server.count("authgate_http_requests_total", { route: "/api/auth/refresh" });
+/** The refresh cookie in the browser's jar (its Path is /api/auth), or undefined. */
+const refreshCookie = async () =>
+  (await browser.context.cookies(server.url + "/api/auth/refresh")).find((c) => c.name === "refreshToken");
 const reuses = () => server.count("authgate_auth_events_total", { event: "refresh_reuse_detected" });
 
 /** Waits until authgate itself refuses `token` (1 s life + 5 s leeway). */
@@ -63,19 +66,19 @@ test("a page on another origin registers, reads me and logs out", async () => {
   assert.equal(me.ok.email, account.email);
 
   const token = await tokenOf(tab);
+  assert.ok(await refreshCookie(), "register set the refresh cookie");
   assert.equal((await call(tab, "logout")).ok, null);
   assert.deepEqual(await events(tab), ["SIGNED_IN", "SIGNED_OUT"]);
   const res = await fetch(server.url + "/api/auth/me", { headers: { Authorization: `Bearer ${token}` } });
   assert.equal(res.status, 401, "the session ended on the server");
-  const cookies = await browser.context.cookies(server.url);
-  assert.equal(cookies.find((c) => c.name === "refreshToken"), undefined, "logout cleared the cookie");
+  assert.equal(await refreshCookie(), undefined, "logout cleared the cookie");
 });
 
 test("the refresh cookie is HttpOnly: document.cookie on the same host and path cannot see it", async () => {
   browser = await launch();
   const tab = await page();
   await call(tab, "register", newAccount("cookie"));
-  const cookie = (await browser.context.cookies(server.url)).find((c) => c.name === "refreshToken");
+  const cookie = await refreshCookie();
   assert.ok(cookie, "the refresh cookie was set");
   assert.equal(cookie.httpOnly, true);
   assert.equal(cookie.path, "/api/auth");
