@@ -142,8 +142,9 @@ export function createClient(options: ClientOptions): AuthgateClient {
     emit(event);
   }
 
+  /** Forgets the session; `SIGNED_OUT` is reported only by a client that held a token. */
   function signOut(share: boolean) {
-    const was = !gone;
+    const was = access != null;
     access = refreshToken = null;
     gone = true;
     clearTimeout(timer);

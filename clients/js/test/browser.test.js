@@ -180,3 +180,21 @@ test("a page from an origin not in AUTHGATE_ALLOWED_ORIGINS is blocked by the br
   });
   assert.equal(res.status, 201);
 });
+
+test("the README's browser example works as written", async () => {
+  browser = await launch();
+  const tab = await page();
+  const account = newAccount("readme");
+  await call(tab, "register", account);
+  await call(tab, "logout");
+  const user = await tab.evaluate(async ([email, password]) => {
+    window.example = await import("/readme-example.js");
+    return window.example.signIn(email, password);
+  }, [account.email, account.password]);
+  assert.equal(user.email, account.email);
+  const orders = await tab.evaluate(() => window.example.getOrders());
+  assert.equal(orders.user.email, account.email, "the app's API accepted the bearer token");
+  const wrong = await tab.evaluate(() => window.example.signIn("nobody@example.com", "Wrong7password").catch((e) => e.code));
+  assert.equal(wrong, "invalid_credentials");
+  await Promise.all([tab.waitForURL(/\/login$/), tab.evaluate(() => window.example.signOut())]);
+});

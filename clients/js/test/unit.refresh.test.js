@@ -123,8 +123,17 @@ test("a Request input is sent again intact on the retry", async () => {
   assert.deepEqual(bodies, ["payload", "payload"]);
 });
 
-test("logout signs out even when the session was already gone", async () => {
+test("logout resolves when there was no session, and reports no sign-out that did not happen", async () => {
   const { client, events } = setup(strictApp);
   await client.logout();
-  assert.deepEqual(events, [["SIGNED_OUT", null]]);
+  assert.deepEqual(events, []);
+  assert.equal(client.accessToken, null);
+});
+
+test("a failed restore (no session yet) reports no SIGNED_OUT", async () => {
+  const { fake, client, events } = setup(strictApp);
+  fake.refuseRefresh(401);
+  const error = await client.refresh().catch((e) => e);
+  assert.equal(error.code, "invalid_refresh_token");
+  assert.deepEqual(events, []);
 });

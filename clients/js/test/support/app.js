@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { dirname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { transform } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(here, "../../dist");
@@ -19,7 +20,11 @@ export async function startApp(authgate = null) {
   const app = { authgate, hits };
   const handler = async (req, res) => {
     const path = new URL(req.url, "http://x").pathname;
-    if (path === "/api/data") {
+    if (path === "/readme-example.js") {
+      res.writeHead(200, { "Content-Type": "text/javascript" }).end(await readmeExample(app.authgate));
+      return;
+    }
+    if (path === "/api/data" || path === "/api/orders") {
       const me = await fetch(app.authgate + "/api/auth/me", {
         headers: { Authorization: req.headers.authorization ?? "" },
       });
@@ -63,4 +68,18 @@ export async function startApp(authgate = null) {
     listen,
     stop: () => Promise.all(servers.map((s) => new Promise((ok) => s.close(ok)))),
   });
+}
+
+/**
+ * The root README's example with the client ("Using authgate from a browser app"), as
+ * written, compiled from TypeScript, with only authgate's URL and the import path replaced.
+ */
+async function readmeExample(authgate) {
+  const readme = await readFile(resolve(here, "../../../../README.md"), "utf8");
+  const section = readme.split("## Using authgate from a browser app")[1];
+  const code = section.split("```ts\n")[1].split("\n```")[0];
+  const js = code
+    .replace('"@authgate/client"', '"/dist/index.js"')
+    .replace('"https://auth.example.com"', JSON.stringify(authgate));
+  return (await transform(js, { loader: "ts", format: "esm" })).code;
 }
