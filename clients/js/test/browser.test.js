@@ -108,7 +108,7 @@ test("an expired access token: the next call gets 401, refreshes through the coo
   assert.deepEqual(await events(tab), ["SIGNED_IN", "TOKEN_REFRESHED"]);
 });
 
-test("three tabs with an expired token call the app at the same instant: one rotation, all succeed", async () => {
+test("three tabs with an expired token call the app at the same instant: one rotation, all succeed", { timeout: 60_000 }, async () => {
   browser = await launch();
   const first = await page();
   await call(first, "register", newAccount("tabs"));
@@ -197,4 +197,25 @@ test("the README's browser example works as written", async () => {
   const wrong = await tab.evaluate(() => window.example.signIn("nobody@example.com", "Wrong7password").catch((e) => e.code));
   assert.equal(wrong, "invalid_credentials");
   await Promise.all([tab.waitForURL(/\/login$/), tab.evaluate(() => window.example.signOut())]);
+});
+
+test("a tab that holds the refresh lock forever cannot freeze another tab's refresh", { timeout: 30_000 }, async () => {
+  browser = await launch();
+  const tab = await page(app.url, "&timeout=1000");
+  await call(tab, "register", newAccount("frozen"));
+  const old = await tokenOf(tab);
+  const holder = await page();
+  const lock = `authgate ${server.url}/api/auth`;
+  await holder.evaluate((name) => {
+    navigator.locks.request(name, () => new Promise(() => {})); // never released
+  }, lock);
+  const held = await holder.evaluate(async (name) => (await navigator.locks.query()).held.some((l) => l.name === name), lock);
+  assert.ok(held, "the other tab holds the lock");
+  const reusesBefore = await reuses();
+
+  const refreshed = await call(tab, "refresh");
+  assert.ok(refreshed.ok.accessToken, JSON.stringify(refreshed));
+  assert.notEqual(refreshed.ok.accessToken, old);
+  assert.equal((await reuses()) - reusesBefore, 0);
+  assert.equal(await callApp(tab), 200);
 });
