@@ -66,8 +66,15 @@ async fn refresh(
             Ok(res)
         }
         Err(e) => {
+            // Only a dead token is cleared: a refusal that says nothing about the token (429,
+            // 403 email_not_verified, 503) leaves the browser's session to try again later.
+            let token_is_dead = matches!(
+                e,
+                authgate_core::AuthError::InvalidRefreshToken
+                    | authgate_core::AuthError::RefreshTokenReused
+            );
             let mut res = ApiError::from(e).into_response();
-            if via_cookie {
+            if via_cookie && token_is_dead {
                 res.headers_mut().append(
                     header::SET_COOKIE,
                     cookies::clear_refresh_cookie(&app.config),

@@ -279,3 +279,35 @@ async fn a_cookie_logout_from_the_public_origin_returns_200() {
     let me = Answer::of(app.me(&user.access).await).await;
     me.assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
 }
+
+#[tokio::test]
+async fn a_rate_limited_cookie_refresh_keeps_the_cookie_so_the_browser_can_try_again() {
+    let app = TestApp::spawn_with(&[("AUTHGATE_RATE_LIMIT_REFRESH", "1/min")]).await;
+    let user = app.register_user().await;
+    let first = Answer::of(app.refresh_cookie(&user.refresh, &[]).await).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let rotated = first.str("/refreshToken").to_owned();
+
+    let limited = Answer::of(app.refresh_cookie(&rotated, &[]).await).await;
+
+    limited.assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert_eq!(
+        limited.refresh_set_cookie(),
+        None,
+        "the cookie is left alone"
+    );
+    app.clock.advance(std::time::Duration::from_secs(60));
+    let later = Answer::of(app.refresh_cookie(&rotated, &[]).await).await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.body);
+}
+
+#[tokio::test]
+async fn a_cookie_refresh_with_a_dead_token_clears_the_cookie() {
+    let app = TestApp::spawn().await;
+
+    let res = Answer::of(app.refresh_cookie("not-a-live-token", &[]).await).await;
+
+    res.assert_error(StatusCode::UNAUTHORIZED, "invalid_refresh_token");
+    let cleared = res.refresh_set_cookie().expect("the cookie is cleared");
+    assert_eq!(cookie_value(&cleared), "", "{cleared}");
+}
