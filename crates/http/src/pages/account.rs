@@ -5,6 +5,7 @@
 
 use authgate_core::domain::ClientInfo;
 use authgate_core::tokens::Principal;
+use authgate_core::AuthError;
 use axum::extract::RawQuery;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -57,17 +58,7 @@ pub(crate) async fn end_session(
     }
     match site.app.service.revoke_session(&who, &id, &client).await {
         Ok(()) => see_other(&site, "/account?notice=session-ended", cookies),
-        Err(e) => {
-            account_page(
-                &site,
-                &headers,
-                &who,
-                Some(Failure::from_auth(e)),
-                None,
-                cookies,
-            )
-            .await
-        }
+        Err(e) => refused(&site, &headers, &who, e, cookies).await,
     }
 }
 
@@ -84,17 +75,7 @@ pub(crate) async fn end_other_sessions(
     };
     match site.app.service.end_other_sessions(&who, &client).await {
         Ok(_) => see_other(&site, "/account?notice=others-ended", cookies),
-        Err(e) => {
-            account_page(
-                &site,
-                &headers,
-                &who,
-                Some(Failure::from_auth(e)),
-                None,
-                cookies,
-            )
-            .await
-        }
+        Err(e) => refused(&site, &headers, &who, e, cookies).await,
     }
 }
 
@@ -122,17 +103,7 @@ pub(crate) async fn change_password(
             "/login?notice=password-changed",
             clear_session_cookies(&site),
         ),
-        Err(e) => {
-            account_page(
-                &site,
-                &headers,
-                &who,
-                Some(Failure::from_auth(e)),
-                None,
-                cookies,
-            )
-            .await
-        }
+        Err(e) => refused(&site, &headers, &who, e, cookies).await,
     }
 }
 
@@ -149,18 +120,27 @@ pub(crate) async fn resend_verification(
     };
     match site.app.service.resend_verification(&who, &client).await {
         Ok(()) => see_other(&site, "/account?notice=verification-sent", cookies),
-        Err(e) => {
-            account_page(
-                &site,
-                &headers,
-                &who,
-                Some(Failure::from_auth(e)),
-                None,
-                cookies,
-            )
-            .await
-        }
+        Err(e) => refused(&site, &headers, &who, e, cookies).await,
     }
+}
+
+/// The account page again, naming why `who`'s action was refused.
+async fn refused(
+    site: &Site,
+    headers: &HeaderMap,
+    who: &Principal,
+    e: AuthError,
+    cookies: Cookies,
+) -> Response {
+    account_page(
+        site,
+        headers,
+        who,
+        Some(Failure::from_auth(e)),
+        None,
+        cookies,
+    )
+    .await
 }
 
 /// The signed-in visitor, or the answer for one who is not: to the sign-in page, back here

@@ -10,10 +10,8 @@ use secrecy::SecretString;
 use super::csrf;
 use super::feedback::Failure;
 use super::form::Fields;
-use super::redirect::after_sign_in;
-use super::respond::see_other;
-use super::session::{session_cookies, visit};
-use super::shared::{form_page, param, refused, trouble, with_rd};
+use super::redirect::{signed_in_now, unless_signed_in};
+use super::shared::{form_page, param, refused, with_rd};
 use super::site::Site;
 use super::templates::Page;
 use super::view::PageView;
@@ -29,18 +27,15 @@ pub(crate) async fn show(
     RawQuery(query): RawQuery,
 ) -> Response {
     let rd = param(query.as_deref(), "rd");
-    let visit = match visit(&site, &headers, &client).await {
-        Ok(v) => v,
-        Err(e) => return trouble(&site, e),
+    let cookies = match unless_signed_in(&site, &headers, &client, rd.as_deref()).await {
+        Ok(cookies) => cookies,
+        Err(on) => return on,
     };
-    if visit.who.is_some() {
-        return see_other(&site, &after_sign_in(&site, rd.as_deref()), visit.cookies);
-    }
     let fill = |view: &mut PageView| {
         view.links.login = with_rd("/login", rd.as_deref());
         view.rd = rd;
     };
-    form_page(&site, &headers, PAGE, StatusCode::OK, fill, visit.cookies)
+    form_page(&site, &headers, PAGE, StatusCode::OK, fill, cookies)
 }
 
 /// `POST /register`: creates the account and opens the browser session.
@@ -70,10 +65,7 @@ pub(crate) async fn submit(
         ..RegisterRequest::default()
     };
     match site.app.service.register(request, &client).await {
-        Ok(done) => {
-            let target = after_sign_in(&site, rd.as_deref());
-            see_other(&site, &target, session_cookies(&site, &done.tokens))
-        }
+        Ok(done) => signed_in_now(&site, rd.as_deref(), &done.tokens),
         Err(e) => refuse(Failure::from_auth(e)),
     }
 }
