@@ -3,18 +3,21 @@
 
 use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
 
 use crate::config::AuthConfig;
 use crate::error::{AuthError, StoreError};
-use crate::store::Store;
+use crate::store::{Store, StoredKey};
 use crate::tokens::{generate_ed25519_key, TokenSigner};
 
 /// Builds the token signer: HS256 when `hs256_secret` is given, else EdDSA with the stored
 /// keys, creating the first key pair if there is none; `now` decides which retired keys are
 /// still published.
 ///
-/// Two instances starting at once may both create a key; both keys are stored, both are
-/// published, and the newest signs, so tokens from either verify everywhere.
+/// Instances starting at once on an empty database all propose a key under the same kid
+/// ([`next_kid_after`] what they found), so exactly one insert wins; the others get a
+/// conflict, read the winner's key and sign with it, and a token from any of them verifies
+/// on all of them from the first request.
 pub async fn load_signer(
     store: &dyn Store,
     config: &AuthConfig,
@@ -33,12 +36,15 @@ pub async fn load_signer(
         .iter()
         .any(|k| k.algorithm == "EdDSA" && k.retired_at.is_none())
     {
-        let key = generate_ed25519_key(now)?;
+        let mut key = generate_ed25519_key(now)?;
+        key.kid = next_kid_after(&keys);
         match store.insert_signing_key(&key).await {
-            Ok(()) | Err(StoreError::Conflict { .. }) => {}
+            Ok(()) => tracing::info!(kid = %key.kid, "generated a new Ed25519 signing key"),
+            Err(StoreError::Conflict { .. }) => {
+                tracing::info!(kid = %key.kid, "another instance created the signing key first; using it");
+            }
             Err(e) => return Err(e.into()),
         }
-        tracing::info!(kid = %key.kid, "generated a new Ed25519 signing key");
         keys = store.signing_keys().await?;
     }
     TokenSigner::ed25519(
@@ -48,6 +54,17 @@ pub async fn load_signer(
         now,
         publish_window(config),
     )
+}
+
+/// The kid of the key that follows `keys` when none of them is in force: the same on every
+/// instance that sees the same keys, so concurrent creators collide on the key's unique kid.
+fn next_kid_after(keys: &[StoredKey]) -> String {
+    // Named after every kid seen (a set that only grows), so it never repeats an old one.
+    let mut seen: Vec<&str> = keys.iter().map(|k| k.kid.as_str()).collect();
+    seen.sort_unstable();
+    let digest = Sha256::digest(format!("authgate signing key after [{}]", seen.join(",")));
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("ed25519-{hex}")
 }
 
 /// How often a running instance reads the signing keys again

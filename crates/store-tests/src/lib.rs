@@ -154,6 +154,7 @@ macro_rules! sequential_contract_tests {
             signing_keys_are_listed_oldest_first,
             inserting_a_signing_key_with_a_taken_kid_is_a_conflict,
             retire_signing_keys_except_retires_only_older_unretired_keys,
+            instances_starting_together_adopt_one_signing_key,
             // audit trail
             recorded_audit_events_are_listed_newest_first_for_that_user_only,
             audit_pages_with_before_have_no_overlap_and_no_gap,

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use authgate_core::{Store, StoreError};
+use authgate_core::keys::load_signer;
+use authgate_core::{AuthConfig, Store, StoreError};
 use chrono::Duration;
 
 use crate::helpers::{now, signing_key};
@@ -79,4 +80,25 @@ pub async fn retire_signing_keys_except_retires_only_older_unretired_keys(store:
             ("k3".to_owned(), None),
         ]
     );
+}
+
+/// Several instances starting at the same moment on an empty store end up signing with one
+/// key, the same for all, so a token from any of them verifies on every other from the start.
+pub async fn instances_starting_together_adopt_one_signing_key(store: Arc<dyn Store>) {
+    let config = AuthConfig::default();
+    let starts: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, config) = (store.clone(), config.clone());
+            tokio::spawn(async move { load_signer(&*store, &config, None, now()).await })
+        })
+        .collect();
+    let mut signers = Vec::new();
+    for start in starts {
+        signers.push(start.await.unwrap().expect("every instance starts"));
+    }
+
+    let kids: std::collections::BTreeSet<_> = signers.iter().map(|s| s.kid()).collect();
+    assert_eq!(kids.len(), 1, "signing kids: {kids:?}");
+    let active = store.signing_keys().await.unwrap();
+    assert_eq!(active.len(), 1, "one key stored");
 }
