@@ -29,6 +29,7 @@ mod me;
 mod meta;
 mod metrics;
 mod nginx;
+mod nodes;
 mod overload;
 mod pages_flows;
 mod pages_security;
