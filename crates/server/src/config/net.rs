@@ -135,7 +135,7 @@ mod tests {
         let n = auto.max_connections();
         let files = open_file_limit().unwrap_or(FALLBACK_FILE_LIMIT);
         assert!(
-            n >= 1 && n <= AUTO_MAX_CONNECTIONS && n < files,
+            (1..=AUTO_MAX_CONNECTIONS).contains(&n) && n < files,
             "{n} of {files}"
         );
         let fixed = NetSettings {
