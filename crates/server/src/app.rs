@@ -11,13 +11,14 @@ use authgate_core::AuthService;
 use authgate_mail::{MailTransport, MailWorker, WorkerConfig};
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use crate::background::{delete_expired_state, reload_signing_keys};
 use crate::config::Config;
 use crate::error::Error;
 use crate::metrics::MetricsListener;
-use crate::serve::serve_until;
+use crate::serve::{serve_until, ServeOptions};
+use crate::tls::TlsConfig;
 
 /// How long each background writer (queued audit events, the mail being sent) may take to
 /// finish at shutdown.
@@ -28,6 +29,8 @@ pub struct App {
     listener: TcpListener,
     local_addr: SocketAddr,
     router: Router,
+    serve: ServeOptions,
+    redirect: Option<(TcpListener, Router)>,
     metrics: Option<MetricsListener>,
     service: AuthService,
     mail: Arc<dyn MailTransport>,
@@ -46,18 +49,28 @@ impl App {
     /// [`App::build`] with the time read from `clock` (tests pass a manual clock and
     /// advance it instead of sleeping).
     pub async fn build_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Result<App, Error> {
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .map_err(|source| Error::Io {
-                context: format!("cannot listen on {}", config.bind),
-                source,
-            })?;
-        let local_addr = listener.local_addr().map_err(|source| Error::Io {
-            context: "cannot read the bound address".into(),
-            source,
-        })?;
+        let tls = match &config.net.tls {
+            Some(files) => Some(Arc::new(TlsConfig::load(files)?)),
+            None => None,
+        };
+        let (listener, local_addr) = bind(config.bind, "AUTHGATE_BIND").await?;
         config.bind = local_addr;
         tracing::info!(config = %config.summary(), "effective configuration");
+        let serve = ServeOptions {
+            header_read_timeout: config.net.header_read_timeout,
+            max_connections: config.net.max_connections(),
+            tls,
+        };
+        let redirect = match config.net.http_redirect_addr {
+            Some(addr) => {
+                let (listener, _) = bind(addr, "AUTHGATE_HTTP_REDIRECT_ADDR").await?;
+                let origin = url::Url::parse(&config.public_url())
+                    .map(|u| u.origin().ascii_serialization())
+                    .unwrap_or_default();
+                Some((listener, crate::redirect::router(origin)))
+            }
+            None => None,
+        };
 
         let store = crate::store::open_migrated(&config).await?;
         let renderer = crate::assemble::mail_renderer(&config)?;
@@ -80,6 +93,8 @@ impl App {
             listener,
             local_addr,
             router,
+            serve,
+            redirect,
             metrics,
             service,
             mail,
@@ -91,6 +106,13 @@ impl App {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The plain-HTTP redirect listener's address, when `AUTHGATE_HTTP_REDIRECT_ADDR` is set.
+    pub fn redirect_addr(&self) -> Option<SocketAddr> {
+        self.redirect
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     /// Where `GET /metrics` is served on its own, when `AUTHGATE_METRICS_BIND` is set.
@@ -131,9 +153,43 @@ impl App {
         let mail_worker = tokio::spawn(worker.run(async move {
             let _ = mail_stopped.await;
         }));
-        tracing::info!("listening on http://{}", self.local_addr);
+        let scheme = if self.serve.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::info!("listening on {scheme}://{}", self.local_addr);
+        let tls_reloader = self
+            .serve
+            .tls
+            .clone()
+            .map(|tls| tokio::spawn(crate::tls::keep_fresh(tls)));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let redirect_server = self.redirect.map(|(listener, router)| {
+            let plain = ServeOptions {
+                tls: None,
+                ..self.serve.clone()
+            };
+            tracing::info!(
+                "redirecting http://{} to https",
+                listener
+                    .local_addr()
+                    .map_or_else(|_| "?".into(), |a| a.to_string())
+            );
+            tokio::spawn(serve_until(listener, router, plain, stopped(stop_rx)))
+        });
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        };
 
-        let result = serve_until(self.listener, self.router, shutdown).await;
+        let result = serve_until(self.listener, self.router, self.serve, shutdown).await;
+        if let Some(task) = redirect_server {
+            let _ = task.await;
+        }
+        if let Some(task) = tls_reloader {
+            task.abort();
+        }
         housekeeping.abort();
         key_reloader.abort();
         if tokio::time::timeout(BACKGROUND_DRAIN_TIMEOUT, service.flush())
@@ -155,4 +211,22 @@ impl App {
         tracing::info!("stopped");
         result
     }
+}
+
+/// Binds `addr`; a failure names the setting (`var`).
+async fn bind(addr: SocketAddr, var: &str) -> Result<(TcpListener, SocketAddr), Error> {
+    let listener = TcpListener::bind(addr).await.map_err(|source| Error::Io {
+        context: format!("cannot listen on {addr} ({var})"),
+        source,
+    })?;
+    let local = listener.local_addr().map_err(|source| Error::Io {
+        context: "cannot read the bound address".into(),
+        source,
+    })?;
+    Ok((listener, local))
+}
+
+/// Completes once `stop` turns `true` (or its sender is gone).
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
 }

@@ -26,10 +26,12 @@ mod import;
 mod metrics;
 mod pages;
 pub mod password;
+mod redirect;
 mod serve;
 pub mod signals;
 pub mod store;
 pub mod telemetry;
+mod tls;
 
 pub use app::App;
 pub use config::{Config, ConfigError};

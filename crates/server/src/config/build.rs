@@ -78,8 +78,13 @@ impl Reader<'_> {
         self.opt(key, parse).unwrap_or(default)
     }
 
+    /// Whether `key` was given at all (even with a value that was refused).
+    pub(super) fn is_set(&self, key: &str) -> bool {
+        self.sources.get(key).is_some()
+    }
+
     /// Records a problem found by a check across settings.
-    fn problem(&mut self, key: &str, message: String) {
+    pub(super) fn problem(&mut self, key: &str, message: String) {
         let label = self
             .sources
             .get(key)
@@ -111,6 +116,7 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         mail_outbox: r.get("mail_outbox", |s| plain_text(s).map(Into::into)),
         templates_dir: r.opt("templates_dir", |s| plain_text(s).map(Into::into)),
         pages: super::pages::read(&mut r),
+        net: super::net::read(&mut r),
         access_token_ttl: r.get("access_token_ttl", v::duration),
         refresh_token_ttl: r.get("refresh_token_ttl", v::duration),
         refresh_grace: r.get("refresh_grace", v::duration_or_zero),
@@ -202,11 +208,18 @@ fn cross_check(mut config: Config, mut r: Reader<'_>) -> Result<Config, ConfigEr
         r.problem("hash_memory_kib", message);
     }
     web_cross_check(&config, &mut r);
+    if config.net.http_redirect_addr.is_some() && !config.is_https() {
+        r.problem(
+            "http_redirect_addr",
+            format!("redirects to https, but the public URL is {} (set AUTHGATE_TLS_CERT_FILE and AUTHGATE_TLS_KEY_FILE, or an https AUTHGATE_PUBLIC_URL)", config.public_url()),
+        );
+    }
     if !r.problems.is_empty() {
         return Err(ConfigError {
             problems: r.problems,
         });
     }
+    let tls_without_https = config.net.tls.is_some() && !config.is_https();
     let w = &mut config.warnings;
     if config.public_url.is_none() && config.bind.ip().is_unspecified() {
         w.push(format!(
@@ -223,6 +236,9 @@ fn cross_check(mut config: Config, mut r: Reader<'_>) -> Result<Config, ConfigEr
         }
     }
     w.extend(config.pages.warnings());
+    if tls_without_https {
+        w.push("HTTPS is on (AUTHGATE_TLS_CERT_FILE) but AUTHGATE_PUBLIC_URL is not https: cookies are sent without `Secure` and links in mails are http".into());
+    }
     if config.self_assignable_roles.iter().any(|r| r == "admin") {
         w.push("AUTHGATE_SELF_ASSIGNABLE_ROLES contains `admin`: anyone can sign up as an administrator".into());
     }

@@ -12,6 +12,7 @@
 //! ```
 
 mod build;
+mod net;
 mod pages;
 pub mod settings;
 mod sources;
@@ -33,6 +34,7 @@ use authgate_core::policy::PolicyMode;
 use authgate_http::RefreshDelivery;
 use secrecy::SecretString;
 
+pub use net::{NetSettings, TlsFiles};
 pub use pages::PagesSettings;
 pub use urls::{DatabaseKind, DatabaseUrl, SecretUrl};
 
@@ -104,6 +106,9 @@ pub struct Config {
     /// The hosted pages and where mail links lead (`AUTHGATE_PAGES`, `AUTHGATE_APP_URL`,
     /// `AUTHGATE_VERIFY_URL`, `AUTHGATE_RESET_URL`, `AUTHGATE_BRAND_*`).
     pub pages: PagesSettings,
+    /// The listener: header timeout, connection cap, HTTPS (`AUTHGATE_HEADER_READ_TIMEOUT`,
+    /// `AUTHGATE_MAX_CONNECTIONS`, `AUTHGATE_TLS_*`, `AUTHGATE_HTTP_REDIRECT_ADDR`).
+    pub net: NetSettings,
     /// Life of an access token (`AUTHGATE_ACCESS_TOKEN_TTL`).
     pub access_token_ttl: Duration,
     /// Life of a refresh token (`AUTHGATE_REFRESH_TOKEN_TTL`).
@@ -213,11 +218,17 @@ impl Config {
         &self.warnings
     }
 
-    /// The public base URL without trailing slash: the configured one, else `http://{bind}`.
+    /// The public base URL without trailing slash: the configured one, else `http://{bind}`
+    /// (`https://{bind}` when HTTPS is built in).
     pub fn public_url(&self) -> String {
+        let scheme = if self.net.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         self.public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.bind))
+            .unwrap_or_else(|| format!("{scheme}://{}", self.bind))
     }
 
     /// Whether the public URL is https (cookies are then marked `Secure`).

@@ -38,6 +38,31 @@ pub const SETTINGS: &[Setting] = &[
         "address for GET /metrics alone (unset: /metrics on the API port)",
     ),
     s(
+        "header_read_timeout",
+        "10s",
+        "time a client has to send a request's headers; idle keep-alive connections close after it too",
+    ),
+    s(
+        "max_connections",
+        "auto",
+        "connections served at once; more get 503 overloaded (auto: 3/4 of ulimit -n, at most 10000)",
+    ),
+    s(
+        "tls_cert_file",
+        "(none: plain HTTP)",
+        "PEM certificate chain: serve HTTPS (HTTP/1.1 and HTTP/2), re-read on change or SIGHUP",
+    ),
+    s(
+        "tls_key_file",
+        "(none)",
+        "PEM private key of AUTHGATE_TLS_CERT_FILE",
+    ),
+    s(
+        "http_redirect_addr",
+        "(none)",
+        "address of a plain-HTTP listener answering only 308 to the https public URL",
+    ),
+    s(
         "public_url",
         "http://{bind}",
         "public base URL (token issuer, links in mails)",

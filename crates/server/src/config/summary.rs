@@ -188,6 +188,7 @@ pub(super) fn summary(c: &Config) -> String {
     pairs
         .into_iter()
         .chain(c.pages.summary())
+        .chain(c.net.summary())
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(" ")

@@ -11,6 +11,7 @@ use super::settings::{env_name, SETTINGS};
 use super::*;
 
 mod derived;
+mod net;
 mod secrets;
 mod values;
 mod values_more;

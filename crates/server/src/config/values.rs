@@ -56,6 +56,17 @@ where
     }
 }
 
+/// A file or folder path: not empty, no control characters (the message never repeats it).
+pub(crate) fn path(v: &str) -> Result<std::path::PathBuf, String> {
+    if v.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if v.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(v.into())
+}
+
 /// An IP address and port, e.g. `127.0.0.1:8080` or `[::]:8080`.
 pub(crate) fn socket_addr(v: &str) -> Result<SocketAddr, String> {
     v.parse().map_err(|_| {

@@ -56,8 +56,11 @@ fn init_test_log() {
 
 /// A running authgate and a client for it. Dropping it stops the server.
 pub(crate) struct TestApp {
-    /// `http://127.0.0.1:<port>`: the base URL, also the public URL and allowed origin.
+    /// `http://127.0.0.1:<port>` (`https://` with built-in TLS): the base URL, also the
+    /// public URL and allowed origin.
     pub address: String,
+    /// `127.0.0.1:<port>` of the plain-HTTP redirect listener, when one is configured.
+    pub(crate) redirect_addr: Option<std::net::SocketAddr>,
     /// A client that follows no redirects and keeps no cookies.
     pub api: reqwest::Client,
     /// The service behind the API, for set-ups the API cannot make (verified users).
@@ -146,7 +149,13 @@ impl TestApp {
         let app = App::build_with_clock(config, clock.clone())
             .await
             .unwrap_or_else(|e| panic!("the test server did not start: {e}"));
-        let address = format!("http://{}", app.local_addr());
+        let scheme = if env.contains_key("AUTHGATE_TLS_CERT_FILE") {
+            "https"
+        } else {
+            "http"
+        };
+        let address = format!("{scheme}://{}", app.local_addr());
+        let redirect_addr = app.redirect_addr();
         let service = app.service().clone();
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -158,6 +167,7 @@ impl TestApp {
         });
         TestApp {
             address,
+            redirect_addr,
             api: client_builder().build().expect("a reqwest client"),
             service,
             clock,
