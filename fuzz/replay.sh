@@ -39,6 +39,6 @@ for t in "${targets[@]}"; do
     tail -40 "target/replay-$t.log"
     exit 1
   fi
-  # libFuzzer's INITED line counts the inputs it ran; refuse a replay that ran none.
-  grep -E '(INITED|DONE)' "target/replay-$t.log" | tail -1
+  # libFuzzer's last line, `#<inputs run> DONE cov: <edges> ...`; no such line is a failure.
+  grep -E '^#[0-9]+[[:space:]]+DONE' "target/replay-$t.log" | tail -1
 done

@@ -283,17 +283,19 @@ mod tests {
     #[test]
     fn a_json_array_is_refused_as_a_body_even_when_its_items_fit_the_fields() {
         // Found by the json_bodies fuzz target: `["aw"]` was read as `{"refreshToken":"aw"}`.
-        for body in [
-            &b"[\"aw\"]"[..],
-            b" [\"ada@example.com\", \"Analytical7Engine\"]",
-        ] {
-            let refused = parse_json::<crate::dto::LoginBody>(body);
-            assert!(
-                matches!(&refused, Err(ApiError::MalformedJson(m)) if m == "expected a JSON object"),
-                "{:?}",
-                refused.err()
-            );
-        }
+        let refused = parse_json::<crate::dto::RefreshBody>(b"[\"aw\"]");
+        assert!(
+            matches!(&refused, Err(ApiError::MalformedJson(m)) if m == "expected a JSON object"),
+            "{:?}",
+            refused.err()
+        );
+        let body = br#" ["ada@example.com", null, null, "Analytical7Engine"]"#;
+        let refused = parse_json::<crate::dto::LoginBody>(body);
+        assert!(
+            matches!(&refused, Err(ApiError::MalformedJson(m)) if m == "expected a JSON object"),
+            "{:?}",
+            refused.err()
+        );
         assert!(parse_json::<crate::dto::RefreshBody>(br#"{"refreshToken":"aw"}"#).is_ok());
     }
 
