@@ -42,7 +42,9 @@ fuzz_target!(|data: &[u8]| {
         Ok(e) => check_ok(&e),
         Err(err) => {
             // The same URL with another password fails with the very same message.
-            let Ok(mut url) = url::Url::parse(raw.trim()) else { return };
+            let Ok(mut url) = url::Url::parse(raw.trim()) else {
+                return;
+            };
             if url.password().is_none() || url.set_password(Some("Zq9-other")).is_err() {
                 return;
             }
