@@ -112,6 +112,11 @@ fn mime_of(headers: &HeaderMap) -> Option<String> {
 }
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // serde fills a struct from an array too, field by field in order (`["a@b.co", "pw"]`);
+    // the contract's bodies are objects, with named fields.
+    if bytes.trim_ascii_start().first() == Some(&b'[') {
+        return Err(ApiError::MalformedJson("expected a JSON object".into()));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
         let field = err.path().to_string();
@@ -273,6 +278,25 @@ mod tests {
             client_ip("10.0.0.1".parse().unwrap(), &h, &proxies),
             "1.2.3.4".parse::<IpAddr>().unwrap()
         );
+    }
+
+    #[test]
+    fn a_json_array_is_refused_as_a_body_even_when_its_items_fit_the_fields() {
+        // Found by the json_bodies fuzz target: `["aw"]` was read as `{"refreshToken":"aw"}`.
+        let refused = parse_json::<crate::dto::RefreshBody>(b"[\"aw\"]");
+        assert!(
+            matches!(&refused, Err(ApiError::MalformedJson(m)) if m == "expected a JSON object"),
+            "{:?}",
+            refused.err()
+        );
+        let body = br#" ["ada@example.com", null, null, "Analytical7Engine"]"#;
+        let refused = parse_json::<crate::dto::LoginBody>(body);
+        assert!(
+            matches!(&refused, Err(ApiError::MalformedJson(m)) if m == "expected a JSON object"),
+            "{:?}",
+            refused.err()
+        );
+        assert!(parse_json::<crate::dto::RefreshBody>(br#"{"refreshToken":"aw"}"#).is_ok());
     }
 
     #[test]

@@ -12,6 +12,8 @@ mod cors;
 pub mod dto;
 pub mod error;
 pub mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 mod layers;
 pub mod metrics;
 pub mod openapi;
