@@ -26,7 +26,8 @@ pub async fn load_signer(
             secret.expose_secret().as_bytes(),
             &config.public_url,
             &config.audience,
-        ));
+        )
+        .with_clock_skew(clock_skew(config)));
     }
     let mut keys = store.signing_keys().await?;
     if !keys
@@ -48,6 +49,11 @@ pub async fn load_signer(
         now,
         publish_window(config),
     )
+    .map(|signer| signer.with_clock_skew(clock_skew(config)))
+}
+
+fn clock_skew(config: &AuthConfig) -> std::time::Duration {
+    config.token_clock_skew.to_std().unwrap_or_default()
 }
 
 /// How often a running instance reads the signing keys again
