@@ -52,7 +52,7 @@ pub(crate) struct AuditEventDto {
     /// Request id (matches the server's logs).
     pub request_id: Option<String>,
     /// Small JSON detail.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub detail: Option<serde_json::Value>,
 }
 
