@@ -7,7 +7,7 @@
 #   cargo build -p authgate && bash tests/schemathesis/run.sh
 #
 # Needs target/test-venv with the pinned tools (`.ci/run` installs them):
-#   target/test-venv/bin/pip install schemathesis==4.32.5 openapi-spec-validator==0.9.0
+#   target/test-venv/bin/python -m pip install schemathesis==4.32.5 openapi-spec-validator==0.9.0
 # SCHEMATHESIS_MAX_EXAMPLES (default 50) bounds the generated cases per operation and phase.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
