@@ -22,6 +22,8 @@ pub enum AuditKind {
     SessionRevoked,
     /// The password was changed.
     PasswordChanged,
+    /// A password change was refused: the current password given was wrong.
+    PasswordChangeFailed,
     /// The password was reset with a mailed token.
     PasswordReset,
     /// The email address was verified.
@@ -48,6 +50,7 @@ impl AuditKind {
             AuditKind::Logout => "logout",
             AuditKind::SessionRevoked => "session_revoked",
             AuditKind::PasswordChanged => "password_changed",
+            AuditKind::PasswordChangeFailed => "password_change_failed",
             AuditKind::PasswordReset => "password_reset",
             AuditKind::EmailVerified => "email_verified",
             AuditKind::UserCreated => "user_created",
@@ -77,9 +80,10 @@ impl AuditKind {
     /// `failure` for refusals and attacks, `success` otherwise.
     pub fn outcome(self) -> &'static str {
         match self {
-            AuditKind::LoginFailed | AuditKind::RefreshReuseDetected | AuditKind::RateLimited => {
-                "failure"
-            }
+            AuditKind::LoginFailed
+            | AuditKind::PasswordChangeFailed
+            | AuditKind::RefreshReuseDetected
+            | AuditKind::RateLimited => "failure",
             _ => "success",
         }
     }

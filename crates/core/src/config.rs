@@ -15,6 +15,8 @@ pub struct AuthConfig {
     pub audience: String,
     /// Life of an access token.
     pub access_token_ttl: Duration,
+    /// Clock skew tolerated when judging an access token's `exp` and `nbf`.
+    pub token_clock_skew: Duration,
     /// Life of a refresh token (and of an idle session).
     pub refresh_token_ttl: Duration,
     /// How long after a rotation the old refresh token still yields the same successor,
@@ -46,6 +48,7 @@ impl Default for AuthConfig {
             public_url: "http://127.0.0.1:8080".into(),
             audience: "authgate".into(),
             access_token_ttl: Duration::minutes(15),
+            token_clock_skew: Duration::seconds(crate::tokens::DEFAULT_CLOCK_SKEW_SECS),
             refresh_token_ttl: Duration::days(30),
             refresh_grace: Duration::seconds(10),
             require_email: true,

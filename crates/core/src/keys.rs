@@ -29,7 +29,8 @@ pub async fn load_signer(
             secret.expose_secret().as_bytes(),
             &config.public_url,
             &config.audience,
-        ));
+        )
+        .with_clock_skew(clock_skew(config)));
     }
     let mut keys = store.signing_keys().await?;
     if !keys
@@ -54,6 +55,11 @@ pub async fn load_signer(
         now,
         publish_window(config),
     )
+    .map(|signer| signer.with_clock_skew(clock_skew(config)))
+}
+
+fn clock_skew(config: &AuthConfig) -> std::time::Duration {
+    config.token_clock_skew.to_std().unwrap_or_default()
 }
 
 /// The kid of the key that follows `keys` when none of them is in force: the same on every

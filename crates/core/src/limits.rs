@@ -301,35 +301,65 @@ impl Limiter {
     /// Counts a login attempt on `account` from `ip` before the password is checked, or
     /// refuses it while the account or this (account, IP) pair is blocked.
     pub fn begin_login(&self, account: &str, ip: Option<&str>) -> Result<LoginAttempt, AuthError> {
+        let mut attempts = self.begin_attempts(&[account], ip)?;
+        Ok(attempts.remove(0))
+    }
+
+    /// Counts one password attempt from `ip` on each of `accounts` (the names one account
+    /// logs in by: its email and its username key), as [`Limiter::begin_login`] does, so a
+    /// guess of the current password (a password change) counts toward the same block as a
+    /// failed login. Refused, counting nothing, while any of them is blocked for this IP.
+    pub fn begin_attempts(
+        &self,
+        accounts: &[&str],
+        ip: Option<&str>,
+    ) -> Result<Vec<LoginAttempt>, AuthError> {
         let ip = ip.unwrap_or("unknown").to_owned();
-        let attempt = LoginAttempt {
-            account: account.to_owned(),
-            ip: ip.clone(),
-        };
+        let attempts: Vec<LoginAttempt> = accounts
+            .iter()
+            .map(|account| LoginAttempt {
+                account: (*account).to_owned(),
+                ip: ip.clone(),
+            })
+            .collect();
         if !self.config.enabled {
-            return Ok(attempt);
+            return Ok(attempts);
         }
-        let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut records = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
         // Read the clock under the lock: a time taken before it could be earlier than an
         // attempt recorded meanwhile by another thread, which would look like a zero wait
         // not yet served.
         let now = self.clock.elapsed();
-        if accounts.len() >= MAX_TRACKED_ACCOUNTS {
-            accounts.retain(|_, r| r.is_recent(now));
+        if records.len() >= MAX_TRACKED_ACCOUNTS {
+            records.retain(|_, r| r.is_recent(now));
         }
-        let record = accounts.entry(attempt.account.clone()).or_default();
-        let trusted = record.trusted_ips.contains(&ip);
+        for attempt in &attempts {
+            if let Some(record) = records.get(&attempt.account) {
+                self.refusal(record, &ip, now)?;
+            }
+        }
+        for attempt in &attempts {
+            records
+                .entry(attempt.account.clone())
+                .or_default()
+                .count_failure(&ip, now, &self.config);
+        }
+        Ok(attempts)
+    }
+
+    /// Why `record` refuses an attempt from `ip` at `now`, if it does.
+    fn refusal(&self, record: &AccountRecord, ip: &str, now: Duration) -> Result<(), AuthError> {
+        let trusted = record.trusted_ips.contains(ip);
         if let Some(until) = record.blocked_until.filter(|u| *u > now && !trusted) {
             return Err(limited(until - now, self.config.max_failures));
         }
-        if let Some(ip_rec) = record.per_ip.get(&ip) {
+        if let Some(ip_rec) = record.per_ip.get(ip) {
             let wait = self.backoff(ip_rec.consecutive);
             if !wait.is_zero() && ip_rec.last + wait > now {
                 return Err(limited(ip_rec.last + wait - now, self.config.free_attempts));
             }
         }
-        record.count_failure(&ip, now, &self.config);
-        Ok(attempt)
+        Ok(())
     }
 
     /// The attempt had the right password: un-count it, reset this IP's streak, and trust

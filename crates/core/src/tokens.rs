@@ -81,6 +81,7 @@ pub struct TokenSigner {
     hmac_key: Option<DecodingKey>,
     validation: Validation,
     jwks: serde_json::Value,
+    leeway_secs: i64,
 }
 
 impl TokenSigner {
@@ -95,6 +96,7 @@ impl TokenSigner {
             hmac_key: Some(DecodingKey::from_secret(secret)),
             validation: validation(Algorithm::HS256, issuer, audience),
             jwks: serde_json::json!({ "keys": [] }),
+            leeway_secs: DEFAULT_CLOCK_SKEW_SECS,
         }
     }
 
@@ -136,6 +138,7 @@ impl TokenSigner {
             hmac_key: None,
             validation: validation(Algorithm::EdDSA, issuer, audience),
             jwks: serde_json::json!({ "keys": jwks }),
+            leeway_secs: DEFAULT_CLOCK_SKEW_SECS,
         })
     }
 
@@ -162,36 +165,67 @@ impl TokenSigner {
             .map_err(|e| AuthError::Internal(format!("sign: {e}")))
     }
 
-    /// Verifies signature, algorithm, `iss` and `aud`, and that `exp` has not passed at
-    /// `now` (seconds since the epoch, with [`LEEWAY_SECS`] of clock skew); returns the claims.
+    /// The clock skew tolerated when judging `exp` and `nbf` (whole seconds; default
+    /// [`DEFAULT_CLOCK_SKEW_SECS`]).
+    pub fn with_clock_skew(mut self, skew: std::time::Duration) -> Self {
+        self.leeway_secs = i64::try_from(skew.as_secs()).unwrap_or(i64::MAX);
+        self
+    }
+
+    /// The clock skew tolerated, in seconds.
+    pub fn clock_skew_secs(&self) -> i64 {
+        self.leeway_secs
+    }
+
+    /// Verifies signature, algorithm, `iss` and `aud`, that the header names no critical
+    /// extension (`crit`, RFC 7515 §4.1.11: we understand none), that `exp` has not passed
+    /// and `nbf` (when present) has come at `now` (seconds since the epoch, each with the
+    /// configured clock skew); returns the claims.
     pub fn verify(&self, token: &str, now: i64) -> Result<AccessClaims, AuthError> {
-        let invalid = AuthError::Unauthenticated("Invalid or expired access token");
+        let invalid = || AuthError::Unauthenticated("Invalid or expired access token");
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
+        // We implement no JWS extension, so any `crit` (even an empty one, which RFC 7515
+        // forbids) names one we do not understand.
+        if header.crit.is_some() {
+            return Err(invalid());
+        }
         let key = match &self.hmac_key {
             Some(k) => k,
             None => {
-                let header = jsonwebtoken::decode_header(token)
-                    .map_err(|_| AuthError::Unauthenticated("Invalid or expired access token"))?;
-                let kid = header.kid.ok_or(AuthError::Unauthenticated(
-                    "Invalid or expired access token",
-                ))?;
-                self.verifying.get(&kid).ok_or(invalid)?
+                let kid = header.kid.ok_or_else(invalid)?;
+                self.verifying.get(&kid).ok_or_else(invalid)?
             }
         };
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
+        let checked = jsonwebtoken::decode::<CheckedClaims>(token, key, &self.validation)
             .map(|d| d.claims)
-            .map_err(|_| AuthError::Unauthenticated("Invalid or expired access token"))?;
+            .map_err(|_| invalid())?;
         // jsonwebtoken would read the system clock; the service's clock decides instead.
-        if claims.exp < now.saturating_sub(LEEWAY_SECS) {
-            return Err(AuthError::Unauthenticated(
-                "Invalid or expired access token",
-            ));
+        if checked.claims.exp < now.saturating_sub(self.leeway_secs) {
+            return Err(invalid());
         }
-        Ok(claims)
+        if checked
+            .nbf
+            .is_some_and(|nbf| nbf > now.saturating_add(self.leeway_secs))
+        {
+            return Err(invalid());
+        }
+        Ok(checked.claims)
     }
 }
 
-/// Clock skew allowed when checking `exp`, in seconds.
-pub const LEEWAY_SECS: i64 = 5;
+/// The claims as verification reads them: ours, and `nbf`, which we never issue but must
+/// honour when present (RFC 7519 §4.1.5).
+#[derive(Deserialize)]
+struct CheckedClaims {
+    #[serde(flatten)]
+    claims: AccessClaims,
+    #[serde(default)]
+    nbf: Option<i64>,
+}
+
+/// Clock skew allowed by default when checking `exp` and `nbf`, in seconds
+/// (`AUTHGATE_TOKEN_CLOCK_SKEW`).
+pub const DEFAULT_CLOCK_SKEW_SECS: i64 = 5;
 
 fn validation(alg: Algorithm, issuer: &str, audience: &str) -> Validation {
     let mut v = Validation::new(alg);
@@ -262,8 +296,50 @@ mod tests {
         let s = ed_signer();
         let token = s.sign(&claims(60)).unwrap();
         let exp = claims(60).exp;
-        assert!(s.verify(&token, exp + LEEWAY_SECS).is_ok());
-        assert!(s.verify(&token, exp + LEEWAY_SECS + 1).is_err());
+        assert!(s.verify(&token, exp + DEFAULT_CLOCK_SKEW_SECS).is_ok());
+        assert!(s.verify(&token, exp + DEFAULT_CLOCK_SKEW_SECS + 1).is_err());
+    }
+
+    #[test]
+    fn the_clock_skew_is_the_configured_one() {
+        let s = ed_signer().with_clock_skew(std::time::Duration::from_secs(60));
+        let token = s.sign(&claims(60)).unwrap();
+        let exp = claims(60).exp;
+        assert!(s.verify(&token, exp + 60).is_ok());
+        assert!(s.verify(&token, exp + 61).is_err());
+    }
+
+    fn hs256_with(header: Header, claims: &serde_json::Value) -> String {
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(&[7u8; 32])).unwrap()
+    }
+
+    #[test]
+    fn a_future_nbf_is_refused_beyond_the_clock_skew() {
+        let s = TokenSigner::hs256(&[7u8; 32], "http://localhost:8080", "authgate");
+        let mut c = serde_json::to_value(claims(600)).unwrap();
+        c["nbf"] = serde_json::json!(now() + 60);
+        let token = hs256_with(Header::new(Algorithm::HS256), &c);
+        assert!(s.verify(&token, now()).is_err());
+        assert!(s
+            .verify(&token, now() + 60 - DEFAULT_CLOCK_SKEW_SECS)
+            .is_ok());
+        c["nbf"] = serde_json::json!(now() - 1);
+        let token = hs256_with(Header::new(Algorithm::HS256), &c);
+        assert!(s.verify(&token, now()).is_ok());
+    }
+
+    #[test]
+    fn a_header_naming_critical_extensions_is_refused() {
+        let s = TokenSigner::hs256(&[7u8; 32], "http://localhost:8080", "authgate");
+        let c = serde_json::to_value(claims(600)).unwrap();
+        for crit in [vec!["exp".to_owned()], vec!["b64".to_owned()], Vec::new()] {
+            let mut header = Header::new(Algorithm::HS256);
+            header.crit = Some(crit);
+            assert!(s.verify(&hs256_with(header, &c), now()).is_err());
+        }
+        assert!(s
+            .verify(&hs256_with(Header::new(Algorithm::HS256), &c), now())
+            .is_ok());
     }
 
     #[test]

@@ -87,18 +87,13 @@ pub fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
 ///
 /// Browsers send `Origin` on every cross-origin POST (and on same-origin POSTs), so: an
 /// `Origin` must be the public URL's origin or listed in `AUTHGATE_ALLOWED_ORIGINS`; without
-/// `Origin`, a `Sec-Fetch-Site` other than `same-origin` or `none` is refused. A request with
-/// neither header does not come from a modern browser (curl, a server, a mobile app) and
-/// cannot be a cross-site forgery.
+/// `Origin`, a `Sec-Fetch-Site` other than `same-origin` or `none` is refused; with neither,
+/// a `Referer` from another origin is refused. A request with none of the three does not
+/// come from a browser page (curl, a server, a mobile app) and cannot be a cross-site forgery.
 pub fn check_origin(headers: &HeaderMap, config: &HttpConfig) -> Result<(), ApiError> {
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = String::from_utf8_lossy(origin.as_bytes());
-        let bare = origin.trim_end_matches('/');
-        let allowed = config
-            .allowed_origins
-            .iter()
-            .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(bare));
-        return if allowed {
+        return if is_allowed(config, &origin) {
             Ok(())
         } else {
             Err(ApiError::CsrfRejected {
@@ -107,11 +102,47 @@ pub fn check_origin(headers: &HeaderMap, config: &HttpConfig) -> Result<(), ApiE
         };
     }
     match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        None | Some("same-origin") | Some("none") => Ok(()),
+        Some("same-origin") | Some("none") => Ok(()),
+        None => check_referer(headers, config),
         Some(site) => Err(ApiError::CsrfRejected {
             seen: format!("no Origin header and Sec-Fetch-Site {}", shown(site)),
         }),
     }
+}
+
+/// With neither `Origin` nor `Sec-Fetch-Site` (an older browser, or a privacy extension
+/// that strips them), a `Referer` still tells where the request came from: its origin must
+/// be allowed, as the contract's "Origin/Referer check" says. No `Referer` at all: not a
+/// browser's cross-site request (or one whose page asked for none; `SameSite=Lax` keeps the
+/// cookie off those cross-site POSTs anyway).
+fn check_referer(headers: &HeaderMap, config: &HttpConfig) -> Result<(), ApiError> {
+    let Some(referer) = headers.get(header::REFERER) else {
+        return Ok(());
+    };
+    let origin = std::str::from_utf8(referer.as_bytes())
+        .ok()
+        .and_then(|r| url::Url::parse(r).ok())
+        .map(|u| u.origin())
+        .filter(url::Origin::is_tuple)
+        .map(|o| o.ascii_serialization());
+    match origin {
+        Some(origin) if is_allowed(config, &origin) => Ok(()),
+        Some(origin) => Err(ApiError::CsrfRejected {
+            seen: format!("no Origin header and a Referer from {}", shown(&origin)),
+        }),
+        None => Err(ApiError::CsrfRejected {
+            seen: "no Origin header and a Referer that is not a URL".into(),
+        }),
+    }
+}
+
+/// Whether `origin` is the public URL's origin or one of `AUTHGATE_ALLOWED_ORIGINS`.
+fn is_allowed(config: &HttpConfig, origin: &str) -> bool {
+    let bare = origin.trim_end_matches('/');
+    config
+        .allowed_origins
+        .iter()
+        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(bare))
 }
 
 /// A header value quoted for an error message: at most 100 characters, control characters

@@ -13,10 +13,10 @@ use utoipa::ToSchema;
 #[serde(rename_all = "camelCase")]
 pub struct RegisterBody {
     /// Email address (required unless `AUTHGATE_REQUIRE_EMAIL=false`).
-    #[schema(example = "ada@example.com")]
+    #[schema(required = true, value_type = String, example = "ada@example.com")]
     pub email: Option<String>,
     /// Password: 8-128 characters with upper, lower and digit (default policy).
-    #[schema(example = "Analytical7Engine")]
+    #[schema(required = true, value_type = String, example = "Analytical7Engine")]
     pub password: Option<String>,
     /// Full name (or give firstName and lastName).
     pub name: Option<String>,
@@ -41,6 +41,7 @@ pub struct LoginBody {
     /// Email or username.
     pub identifier: Option<String>,
     /// Password.
+    #[schema(required = true, value_type = String)]
     pub password: Option<String>,
 }
 

@@ -27,6 +27,13 @@ pub struct ErrorBody {
 pub enum ApiError {
     /// A failure from the core.
     Auth(AuthError),
+    /// A token the caller sent (bearer, access cookie) was refused: answered as the inner
+    /// error, and a 401 says `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750
+    /// §3.1) where a request that sent no token gets a bare `Bearer` challenge.
+    TokenRefused(AuthError),
+    /// The request has more than one `Authorization` header: refused, since a proxy that
+    /// reads another one than we do would act for a different caller.
+    RepeatedAuthorization,
     /// The body is not JSON.
     MalformedJson(String),
     /// The body is JSON of the wrong shape (a field of the wrong type).
@@ -64,7 +71,12 @@ impl ApiError {
     fn status_code_message(&self) -> (StatusCode, &'static str, String) {
         use StatusCode as S;
         match self {
-            ApiError::Auth(e) => auth_status(e),
+            ApiError::Auth(e) | ApiError::TokenRefused(e) => auth_status(e),
+            ApiError::RepeatedAuthorization => (
+                S::BAD_REQUEST,
+                "repeated_authorization",
+                "The request has more than one Authorization header; send exactly one".into(),
+            ),
             ApiError::MalformedJson(m) => (
                 S::BAD_REQUEST,
                 "malformed_json",
@@ -151,6 +163,21 @@ pub(crate) fn auth_status(e: &AuthError) -> (StatusCode, &'static str, String) {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let challenge = match &self {
+            ApiError::TokenRefused(_) => r#"Bearer error="invalid_token""#,
+            _ => "Bearer",
+        };
+        let this = match self {
+            ApiError::TokenRefused(e) => ApiError::Auth(e),
+            other => other,
+        };
+        this.respond(challenge)
+    }
+}
+
+impl ApiError {
+    /// The response, with `challenge` as the `WWW-Authenticate` of a 401.
+    fn respond(self, challenge: &'static str) -> Response {
         let (status, code, message) = self.status_code_message();
         match &self {
             ApiError::Auth(AuthError::Internal(cause)) => tracing::error!(%cause, "internal error"),
@@ -194,8 +221,10 @@ impl IntoResponse for ApiError {
         )
             .into_response();
         if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
         }
         if let Some((limit, reset)) = rate_limit {
             let h = res.headers_mut();

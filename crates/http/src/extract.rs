@@ -169,7 +169,11 @@ where
         let token = bearer_token(&parts.headers).ok_or(AuthError::Unauthenticated(
             "Missing or malformed bearer token",
         ))?;
-        Ok(AuthUser(app.service.authenticate(token).await?))
+        app.service
+            .authenticate(token)
+            .await
+            .map(AuthUser)
+            .map_err(token_refused)
     }
 }
 
@@ -189,7 +193,20 @@ where
         let token = bearer_token(&parts.headers).ok_or(AuthError::Unauthenticated(
             "Missing or malformed bearer token",
         ))?;
-        Ok(Identified(app.service.identify(token).await?))
+        app.service
+            .identify(token)
+            .await
+            .map(Identified)
+            .map_err(token_refused)
+    }
+}
+
+/// The error for a token the caller sent: a 401 names the token as the culprit
+/// ([`ApiError::TokenRefused`]); anything else (503, 429...) is answered as it is.
+pub(crate) fn token_refused(e: AuthError) -> ApiError {
+    match e {
+        e @ AuthError::Unauthenticated(_) => ApiError::TokenRefused(e),
+        other => other.into(),
     }
 }
 

@@ -46,6 +46,7 @@ pub(crate) fn apply(router: Router, https: bool, cors: Option<ListedCorsLayer>) 
     }
     router = router
         .layer(axum::middleware::from_fn(run_to_completion))
+        .layer(axum::middleware::from_fn(refuse_repeated_authorization))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(TraceLayer::new_for_http().make_span_with(request_span));
     if https {
@@ -87,6 +88,23 @@ async fn run_to_completion(req: Request, next: Next) -> Response<Body> {
         ))
         .into_response(),
     }
+}
+
+/// 400 for a request with more than one `Authorization` header (RFC 9110 §11.6.2 allows
+/// one): which one counts is up to each reader, and a proxy in front that reads another one
+/// than we do would authorise a different caller. 400 rather than 401: nothing was tried
+/// and refused, the request is malformed, and a retry with the same headers cannot succeed.
+async fn refuse_repeated_authorization(req: Request, next: Next) -> Response<Body> {
+    if req
+        .headers()
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        return ApiError::RepeatedAuthorization.into_response();
+    }
+    next.run(req).await
 }
 
 /// The span of one request: method, route template (never the raw path, which may hold a

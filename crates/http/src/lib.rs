@@ -18,6 +18,7 @@ mod layers;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod params;
 pub mod redirect;
 mod routes;
 
@@ -45,7 +46,9 @@ pub struct AppState {
 
 /// The OpenAPI document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    let mut doc = api_router().split_for_parts().1;
+    openapi::add_common_answers(&mut doc);
+    doc
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
@@ -96,7 +99,11 @@ pub fn router(service: AuthService, config: HttpConfig) -> Router {
         service,
         config: Arc::new(config),
     };
-    let (routes, api) = api_router().split_for_parts();
+    let (routes, mut api) = api_router().split_for_parts();
+    openapi::add_common_answers(&mut api);
+    api.servers = Some(vec![utoipa::openapi::server::Server::new(
+        state.config.public_origin.clone(),
+    )]);
     let api = Arc::new(api);
     let mut routes = routes.route(
         "/api/auth/openapi.json",

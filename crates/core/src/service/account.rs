@@ -237,13 +237,32 @@ impl AuthService {
 
     /// The mailbox owner proved control: lifts any login block on the account.
     fn lift_login_blocks(&self, user: &User) {
-        let limiter = &self.inner.limiter;
-        if let Some(e) = &user.email {
-            limiter.clear_account(&super::login::email_key(&e.to_lowercase()));
+        for key in login_keys(user) {
+            self.inner.limiter.clear_account(&key);
         }
-        if let Some(u) = &user.username {
-            limiter.clear_account(&super::login::username_key(&u.to_lowercase()));
-        }
+    }
+
+    /// Counts a guess of `user`'s current password with the login limiter, on every name the
+    /// account logs in by and against the login's per-IP rate, so guessing it here is as
+    /// limited as guessing at `/login` and fills the same account block. Refusals are
+    /// audited.
+    fn begin_password_guess(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+    ) -> Result<Vec<crate::limits::LoginAttempt>, AuthError> {
+        self.limit_ip(crate::limits::Action::Login, client)?;
+        let keys = login_keys(user);
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        self.inner
+            .limiter
+            .begin_attempts(&keys, client.ip.as_deref())
+            .inspect_err(|_| {
+                self.audit(AuditKind::RateLimited, client)
+                    .user(&user.id)
+                    .detail("password change blocked")
+                    .record();
+            })
     }
 
     /// Changes the password after checking the current one; revokes every session of the
@@ -263,6 +282,7 @@ impl AuthService {
             "Session has been revoked or has expired",
         ))?;
         self.check_new_password(&new_password, &record.user)?;
+        let attempts = self.begin_password_guess(&record.user, client)?;
         if current.expose_secret().len() > crate::policy::MAX_PASSWORD_BYTES
             || !self
                 .inner
@@ -271,7 +291,15 @@ impl AuthService {
                 .await?
                 .ok
         {
+            self.audit(AuditKind::PasswordChangeFailed, client)
+                .user(&record.user.id)
+                .session(&who.session_id)
+                .detail("wrong current password")
+                .record();
             return Err(AuthError::WrongCurrentPassword);
+        }
+        for attempt in attempts {
+            self.inner.limiter.login_succeeded(attempt);
         }
         let password_hash = self.inner.hasher.hash(&new_password).await?;
         self.replace_password(&record, password_hash, None).await?;
@@ -414,4 +442,17 @@ impl AuthService {
 
 fn normalized_email(user: &User) -> Option<String> {
     user.email.as_deref().map(str::to_lowercase)
+}
+
+/// The login limiter's keys of `user`: one per name the account logs in by.
+fn login_keys(user: &User) -> Vec<String> {
+    let email = user
+        .email
+        .as_deref()
+        .map(|e| super::login::email_key(&e.to_lowercase()));
+    let username = user
+        .username
+        .as_deref()
+        .map(|u| super::login::username_key(&u.to_lowercase()));
+    email.into_iter().chain(username).collect()
 }

@@ -1,13 +1,13 @@
 //! The one stylesheet, served under a name carrying a hash of its content, so browsers may
 //! keep it for a year and a changed accent colour or template is fetched anew.
 
-use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::site::Site;
 use crate::error::ApiError;
+use crate::params::ApiPath;
 
 /// The rendered stylesheet and its URL.
 pub(crate) struct Stylesheet {
@@ -28,7 +28,7 @@ impl Stylesheet {
 }
 
 /// `GET /assets/{file}`: the stylesheet under its current name; anything else is a 404.
-pub(crate) async fn stylesheet(site: Site, Path(file): Path<String>) -> Response {
+pub(crate) async fn stylesheet(site: Site, ApiPath(file): ApiPath<String>) -> Response {
     let sheet = &site.pages.stylesheet;
     if sheet.href.strip_prefix("/assets/") != Some(file.as_str()) {
         return ApiError::RouteNotFound.into_response();

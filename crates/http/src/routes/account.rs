@@ -29,6 +29,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         (status = 400, description = "Validation failed", body = ErrorBody),
         (status = 403, description = "Role may not be self-assigned", body = ErrorBody),
         (status = 409, description = "Email or username taken", body = ErrorBody),
+        (status = 429, description = "rate_limited (per client IP)", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 async fn register(
     State(app): State<AppState>,
@@ -54,7 +55,8 @@ async fn register(
         (status = 200, description = "Logged in; also sets the refreshToken cookie", body = AuthResponse),
         (status = 400, description = "Validation failed", body = ErrorBody),
         (status = 401, description = "invalid_credentials: unknown account or wrong password (indistinguishable)", body = ErrorBody),
-        (status = 403, description = "account_disabled, or email_not_verified when verification is required (a fresh verification mail is queued)", body = ErrorBody)))]
+        (status = 403, description = "account_disabled, or email_not_verified when verification is required (a fresh verification mail is queued)", body = ErrorBody),
+        (status = 429, description = "rate_limited: per client IP, or the account is blocked after repeated failures", body = ErrorBody)))]
 async fn login(
     State(app): State<AppState>,
     Client(client): Client,

@@ -2,7 +2,7 @@
 
 use authgate_core::domain::{ClientInfo, UserId};
 use authgate_core::tokens::Principal;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 use crate::dto::MeResponse;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Client};
+use crate::params::ApiPath;
 use crate::AppState;
 
 /// Routes of this feature.
@@ -32,7 +33,7 @@ async fn disable_user(
     State(app): State<AppState>,
     AuthUser(who): AuthUser,
     Client(client): Client,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<MeResponse>, ApiError> {
     set_disabled(&app, &who, &client, id, true).await
 }
@@ -48,7 +49,7 @@ async fn enable_user(
     State(app): State<AppState>,
     AuthUser(who): AuthUser,
     Client(client): Client,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<MeResponse>, ApiError> {
     set_disabled(&app, &who, &client, id, false).await
 }

@@ -1,6 +1,7 @@
 //! The caller's own audit trail.
 
-use axum::extract::{Query, State};
+use authgate_core::AuthError;
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::AuthUser;
+use crate::params::ApiQuery;
 use crate::AppState;
 
 /// Routes of this feature.
@@ -19,10 +21,12 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// Paging of `GET /audit`.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct AuditQuery {
     /// Return events older than this event id (the previous page's `nextBefore`).
     pub before: Option<String>,
     /// Page size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100, default = 50)]
     pub limit: Option<u32>,
 }
 
@@ -48,7 +52,7 @@ pub(crate) struct AuditEventDto {
     /// Request id (matches the server's logs).
     pub request_id: Option<String>,
     /// Small JSON detail.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub detail: Option<serde_json::Value>,
 }
 
@@ -69,9 +73,13 @@ pub(crate) struct AuditPage {
 async fn list_audit(
     State(app): State<AppState>,
     AuthUser(who): AuthUser,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 100);
+    let limit = match q.limit {
+        None => 50,
+        Some(n @ 1..=100) => n,
+        Some(_) => return Err(AuthError::field("limit", "must be between 1 and 100").into()),
+    };
     let records = app
         .service
         .audit_events(&who, q.before.as_deref(), limit)

@@ -22,7 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::bearer_token;
+use crate::extract::{bearer_token, token_refused};
 use crate::redirect::safe_redirect;
 use crate::{cookies, AppState, HttpConfig};
 
@@ -100,7 +100,8 @@ async fn auth_request(State(app): State<AppState>, req: Request) -> Response {
 async fn check(app: &AppState, req: &Parts, proxy: Proxy) -> Response {
     let headers = &req.headers;
     let Some(token) = access_token(headers, &app.config) else {
-        return refused(app, req, proxy, "Missing bearer token or access cookie");
+        let missing = AuthError::Unauthenticated("Missing bearer token or access cookie");
+        return refused(app, req, proxy, missing.into());
     };
     match app.service.identify(&token).await {
         Ok(who) => {
@@ -112,7 +113,7 @@ async fn check(app: &AppState, req: &Parts, proxy: Proxy) -> Response {
                     .into_response()
             }
         }
-        Err(AuthError::Unauthenticated(why)) => refused(app, req, proxy, why),
+        Err(e @ AuthError::Unauthenticated(_)) => refused(app, req, proxy, token_refused(e)),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
@@ -174,8 +175,8 @@ fn granted(who: &Identity) -> Response {
 }
 
 /// 401; for a browser navigation with a login URL configured, the way to log in and back.
-fn refused(app: &AppState, req: &Parts, proxy: Proxy, why: &'static str) -> Response {
-    let mut res = ApiError::from(AuthError::Unauthenticated(why)).into_response();
+fn refused(app: &AppState, req: &Parts, proxy: Proxy, why: ApiError) -> Response {
+    let mut res = why.into_response();
     let Some(location) = login_location(&app.config, req) else {
         return res;
     };

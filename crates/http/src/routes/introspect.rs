@@ -23,6 +23,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct IntrospectBody {
     /// The access token to check.
+    #[schema(required = true, value_type = String)]
     pub(crate) token: Option<String>,
     /// RFC 7662's hint; accepted and ignored (only access tokens can be active).
     #[allow(dead_code)]
@@ -102,12 +103,13 @@ where
         let Some(secrets) = &app.config.introspection_secrets else {
             return Err(ApiError::RouteNotFound);
         };
+        let refused = AuthError::Unauthenticated(
+            "Introspection needs Authorization: Bearer <one of AUTHGATE_INTROSPECTION_SECRETS>",
+        );
         match bearer_token(&parts.headers) {
             Some(secret) if secrets.accepts(secret.as_bytes()) => Ok(IntrospectionCaller),
-            _ => Err(AuthError::Unauthenticated(
-                "Introspection needs Authorization: Bearer <one of AUTHGATE_INTROSPECTION_SECRETS>",
-            )
-            .into()),
+            Some(_) => Err(ApiError::TokenRefused(refused)),
+            None => Err(refused.into()),
         }
     }
 }

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::error::ErrorBody;
 use crate::AppState;
 
 /// Routes of this feature.
@@ -25,7 +26,7 @@ async fn health() -> Json<Value> {
 
 /// The store is reachable.
 #[utoipa::path(get, path = "/ready", tag = "meta",
-    responses((status = 200, description = "{\"status\":\"ready\"}"), (status = 503, description = "Store unreachable")))]
+    responses((status = 200, description = "{\"status\":\"ready\"}"), (status = 503, description = "Store unreachable: `{\"status\":\"unavailable\", \"code\", \"message\"}`", body = ErrorBody)))]
 async fn ready(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
     match app.service.ready().await {
         Ok(()) => (

@@ -1,7 +1,7 @@
 //! Email verification, forgot/reset password, change password.
 
 use authgate_core::service::EmailVerification;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use secrecy::SecretString;
@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use crate::dto::MessageResponse;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, AuthUser, Client};
+use crate::params::ApiPath;
 use crate::AppState;
 
 /// Routes of this feature.
@@ -29,6 +30,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct ForgotBody {
     /// The account's email address.
+    #[schema(required = true, value_type = String)]
     pub email: Option<String>,
 }
 
@@ -37,8 +39,10 @@ pub(crate) struct ForgotBody {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ResetBody {
     /// The token from the reset link.
+    #[schema(required = true, value_type = String)]
     pub token: Option<String>,
     /// The new password (policy applies).
+    #[schema(required = true, value_type = String)]
     pub new_password: Option<String>,
 }
 
@@ -47,8 +51,10 @@ pub(crate) struct ResetBody {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ChangeBody {
     /// The password in use now.
+    #[schema(required = true, value_type = String)]
     pub current_password: Option<String>,
     /// The new password (policy applies).
+    #[schema(required = true, value_type = String)]
     pub new_password: Option<String>,
 }
 
@@ -64,7 +70,7 @@ pub(crate) struct ChangeBody {
 async fn verify_email(
     State(app): State<AppState>,
     Client(client): Client,
-    Path(token): Path<String>,
+    ApiPath(token): ApiPath<String>,
 ) -> Result<Json<MessageResponse>, ApiError> {
     let message = match app.service.verify_email(&token, &client).await? {
         EmailVerification::Verified => "Email verified successfully",
@@ -82,7 +88,7 @@ async fn verify_email(
 async fn check_verify_email(
     State(app): State<AppState>,
     Client(client): Client,
-    Path(token): Path<String>,
+    ApiPath(token): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     app.service.check_verification_link(&token, &client).await?;
     Ok(StatusCode::OK)
@@ -146,7 +152,8 @@ async fn reset_password(
 /// Change the password. Every session of the user ends, this one included: log in again.
 #[utoipa::path(post, path = "/api/auth/change-password", tag = "account", security(("bearer" = [])), request_body = ChangeBody,
     responses((status = 200, body = MessageResponse), (status = 400, description = "Password policy", body = ErrorBody),
-        (status = 401, description = "invalid_current_password, or not authenticated", body = ErrorBody)))]
+        (status = 401, description = "invalid_current_password, or not authenticated", body = ErrorBody),
+        (status = 429, description = "rate_limited: too many wrong current passwords for this account (they count toward the login block) or from this IP (the login's rate)", body = ErrorBody)))]
 async fn change_password(
     State(app): State<AppState>,
     AuthUser(who): AuthUser,

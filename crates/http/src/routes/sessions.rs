@@ -1,6 +1,6 @@
 //! Listing and ending the caller's sessions.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -8,6 +8,7 @@ use utoipa_axum::routes;
 use crate::dto::{MessageResponse, SessionsResponse};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Client};
+use crate::params::ApiPath;
 use crate::AppState;
 
 /// Routes of this feature.
@@ -39,7 +40,7 @@ async fn revoke_session(
     State(app): State<AppState>,
     AuthUser(who): AuthUser,
     Client(client): Client,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<MessageResponse>, ApiError> {
     app.service.revoke_session(&who, &id, &client).await?;
     Ok(Json(MessageResponse {

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::dto::{LogoutBody, MessageResponse, RefreshBody, TokenResponse};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{bearer_token, Client, OptionalJson};
+use crate::extract::{bearer_token, token_refused, Client, OptionalJson};
 use crate::{cookies, AppState};
 
 /// Routes of this feature.
@@ -28,7 +28,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     responses(
         (status = 200, description = "New tokens; the cookie is rotated too", body = TokenResponse),
         (status = 401, description = "invalid_refresh_token or refresh_token_reused", body = ErrorBody),
-        (status = 403, description = "csrf_rejected: cookie sent from a foreign origin; email_not_verified while AUTHGATE_REQUIRE_VERIFIED_EMAIL holds", body = ErrorBody)))]
+        (status = 403, description = "csrf_rejected: cookie sent from a foreign origin; email_not_verified while AUTHGATE_REQUIRE_VERIFIED_EMAIL holds", body = ErrorBody),
+        (status = 429, description = "rate_limited (per client IP)", body = ErrorBody)))]
 async fn refresh(
     State(app): State<AppState>,
     Client(client): Client,
@@ -121,7 +122,7 @@ async fn logout(
             let (token, via_cookie) = match (body_token, cookie) {
                 (Some(token), _) => (token, false),
                 (None, Some(token)) => (token, true),
-                (None, None) => return Err(no_bearer.into()),
+                (None, None) => return Err(no_bearer),
             };
             if via_cookie {
                 cookies::check_origin(&headers, &app.config)?;
@@ -154,14 +155,15 @@ async fn logout(
 async fn bearer_caller(
     app: &AppState,
     headers: &HeaderMap,
-) -> Result<Result<Principal, AuthError>, ApiError> {
+) -> Result<Result<Principal, ApiError>, ApiError> {
     let Some(token) = bearer_token(headers) else {
         return Ok(Err(AuthError::Unauthenticated(
             "Missing or malformed bearer token",
-        )));
+        )
+        .into()));
     };
     match app.service.authenticate(token).await {
-        Err(e @ AuthError::Unauthenticated(_)) => Ok(Err(e)),
+        Err(e @ AuthError::Unauthenticated(_)) => Ok(Err(token_refused(e))),
         Err(e) => Err(e.into()),
         Ok(who) => Ok(Ok(who)),
     }

@@ -118,6 +118,8 @@ pub struct Config {
     pub net: NetSettings,
     /// Life of an access token (`AUTHGATE_ACCESS_TOKEN_TTL`).
     pub access_token_ttl: Duration,
+    /// Clock skew tolerated on access tokens' `exp` and `nbf` (`AUTHGATE_TOKEN_CLOCK_SKEW`).
+    pub token_clock_skew: Duration,
     /// Life of a refresh token (`AUTHGATE_REFRESH_TOKEN_TTL`).
     pub refresh_token_ttl: Duration,
     /// Grace window for concurrent refreshes (`AUTHGATE_REFRESH_GRACE`; may be zero).

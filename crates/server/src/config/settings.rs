@@ -151,6 +151,11 @@ pub const SETTINGS: &[Setting] = &[
     ),
     s("access_token_ttl", "15m", "life of an access token"),
     s(
+        "token_clock_skew",
+        "5s",
+        "clock skew tolerated on an access token's exp and nbf (0s to 5m)",
+    ),
+    s(
         "refresh_token_ttl",
         "30d",
         "life of a refresh token and of an idle session",
@@ -253,7 +258,11 @@ pub const SETTINGS: &[Setting] = &[
         "true",
         "false turns every rate limit and login block off",
     ),
-    s("rate_limit_login", "30/min", "logins per client IP"),
+    s(
+        "rate_limit_login",
+        "30/min",
+        "logins and password changes per client IP",
+    ),
     s(
         "rate_limit_register",
         "20/min",

@@ -83,6 +83,7 @@ pub(super) fn summary(c: &Config) -> String {
                 .as_deref()),
         ),
         ("access_token_ttl", dur(c.access_token_ttl)),
+        ("token_clock_skew", dur(c.token_clock_skew)),
         ("refresh_token_ttl", dur(c.refresh_token_ttl)),
         ("refresh_grace", dur(c.refresh_grace)),
         ("jwt_secret", opt(c.jwt_secret.as_ref().map(|_| REDACTED))),

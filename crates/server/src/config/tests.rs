@@ -45,6 +45,7 @@ fn the_defaults_match_the_contract() {
     assert_eq!(c.mail_outbox, std::path::Path::new("./mail-outbox"));
     assert!(c.smtp_ca_file.is_none());
     assert_eq!(c.access_token_ttl, Duration::from_secs(15 * 60));
+    assert_eq!(c.token_clock_skew, Duration::from_secs(5));
     assert_eq!(c.refresh_token_ttl, Duration::from_secs(30 * 86400));
     assert_eq!(c.refresh_grace, Duration::from_secs(10));
     assert_eq!(c.jwt_audience, "authgate");
@@ -90,12 +91,14 @@ fn the_settings_table_holds_the_same_defaults_as_the_core() {
         (
             auth.access_token_ttl,
             auth.refresh_token_ttl,
-            auth.refresh_grace
+            auth.refresh_grace,
+            auth.token_clock_skew
         ),
         (
             core.access_token_ttl,
             core.refresh_token_ttl,
-            core.refresh_grace
+            core.refresh_grace,
+            core.token_clock_skew
         )
     );
     assert_eq!(

@@ -25,6 +25,21 @@ pub(crate) fn duration(v: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// Most clock skew accepted on access tokens: more would make a short token life meaningless.
+pub(crate) const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
+
+/// A clock skew, zero to [`MAX_CLOCK_SKEW`], in whole seconds.
+pub(crate) fn clock_skew(v: &str) -> Result<Duration, String> {
+    let d = duration_or_zero(v)?;
+    if d > MAX_CLOCK_SKEW {
+        return Err(format!("{v:?} is too long (at most 5m)"));
+    }
+    if d.subsec_nanos() != 0 {
+        return Err(format!("{v:?} must be whole seconds"));
+    }
+    Ok(d)
+}
+
 /// A duration that may be zero.
 pub(crate) fn duration_or_zero(v: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(v)

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::helpers::{Answer, TestApp};
 
 /// Audit events are written off the request path: poll until `n` are listed.
-async fn events(app: &TestApp, access: &str, query: &str, n: usize) -> Value {
+pub(crate) async fn events(app: &TestApp, access: &str, query: &str, n: usize) -> Value {
     for _ in 0..50 {
         let res = app
             .api

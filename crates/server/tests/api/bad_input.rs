@@ -281,3 +281,60 @@ async fn a_wrong_method_returns_a_405_json_error() {
 
     res.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 }
+
+/// A request with the given method, path and optional bearer token.
+async fn send(app: &TestApp, method: reqwest::Method, path: &str, access: Option<&str>) -> Answer {
+    let mut req = app.api.request(method, app.url(path));
+    if let Some(access) = access {
+        req = req.bearer_auth(access);
+    }
+    Answer::of(req.send().await.expect("sent")).await
+}
+
+#[tokio::test]
+async fn path_and_query_values_that_do_not_parse_get_400_json_naming_the_parameter() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    let cases = [
+        (
+            reqwest::Method::GET,
+            "/api/auth/verify-email/%00%FF%27",
+            "token",
+        ),
+        (reqwest::Method::HEAD, "/api/auth/verify-email/%FF", "token"),
+        (reqwest::Method::DELETE, "/api/auth/sessions/%FF", "id"),
+        (reqwest::Method::GET, "/api/auth/audit?limit=abc", "limit"),
+        (reqwest::Method::GET, "/api/auth/audit?limit=-1", "limit"),
+        (reqwest::Method::GET, "/api/auth/audit?limit=0", "limit"),
+        (reqwest::Method::GET, "/api/auth/audit?limit=101", "limit"),
+        (
+            reqwest::Method::POST,
+            "/api/auth/admin/users/%FF/disable",
+            "id",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/auth/admin/users/%C3%28/enable",
+            "id",
+        ),
+    ];
+    for (method, path, field) in cases {
+        if method == reqwest::Method::HEAD {
+            let res = app.api.head(app.url(path)).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
+            let content_type = res.headers()["content-type"].to_str().unwrap();
+            assert!(content_type.starts_with("application/json"), "{path}");
+            continue;
+        }
+        let res = send(&app, method, path, Some(&user.access)).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{path}: {}", res.body);
+        let content_type = res.header("content-type").unwrap_or("");
+        assert!(
+            content_type.starts_with("application/json"),
+            "{path}: {content_type:?}"
+        );
+        res.assert_invalid_field(field);
+        let text = res.body.to_string();
+        assert!(!text.contains("Failed to deserialize"), "{path}: {text}");
+    }
+}

@@ -311,3 +311,26 @@ async fn a_cookie_refresh_with_a_dead_token_clears_the_cookie() {
     let cleared = res.refresh_set_cookie().expect("the cookie is cleared");
     assert_eq!(cookie_value(&cleared), "", "{cleared}");
 }
+
+#[tokio::test]
+async fn a_cookie_refresh_with_a_foreign_referer_and_neither_origin_nor_fetch_metadata_returns_403()
+{
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    for referer in ["https://evil.example/page?x=1", "not a url"] {
+        let res = Answer::of(
+            app.refresh_cookie(&user.refresh, &[("referer", referer)])
+                .await,
+        )
+        .await;
+        res.assert_error(StatusCode::FORBIDDEN, "csrf_rejected");
+    }
+
+    let own = format!("{}/account", app.address);
+    let res = Answer::of(
+        app.refresh_cookie(&user.refresh, &[("referer", own.as_str())])
+            .await,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "our own page: {}", res.body);
+}

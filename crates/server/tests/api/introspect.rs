@@ -174,7 +174,11 @@ async fn a_caller_without_a_valid_secret_gets_401_before_its_body_is_read() {
     ] {
         let res = introspect_as(&app, secret, &user.access).await;
         res.assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
-        assert_eq!(res.header("www-authenticate"), Some("Bearer"));
+        let challenge = match secret {
+            None => "Bearer",
+            Some(_) => r#"Bearer error="invalid_token""#,
+        };
+        assert_eq!(res.header("www-authenticate"), Some(challenge));
     }
     let garbage = app
         .api

@@ -37,7 +37,10 @@ async fn logout_takes_effect_at_once_for_the_access_token() {
 
     let me = Answer::of(app.me(&user.access).await).await;
     me.assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
-    assert_eq!(me.header("www-authenticate"), Some("Bearer"));
+    assert_eq!(
+        me.header("www-authenticate"),
+        Some(r#"Bearer error="invalid_token""#)
+    );
 }
 
 #[tokio::test]

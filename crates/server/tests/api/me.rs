@@ -32,7 +32,7 @@ async fn me_without_a_token_returns_401_with_www_authenticate_bearer() {
 }
 
 #[tokio::test]
-async fn me_with_a_malformed_token_returns_401_with_www_authenticate_bearer() {
+async fn me_with_a_malformed_token_returns_401_with_error_invalid_token() {
     let app = TestApp::spawn().await;
     for token in [
         "garbage",
@@ -42,7 +42,10 @@ async fn me_with_a_malformed_token_returns_401_with_www_authenticate_bearer() {
     ] {
         let res = Answer::of(app.me(token).await).await;
         res.assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
-        assert_eq!(res.header("www-authenticate"), Some("Bearer"));
+        assert_eq!(
+            res.header("www-authenticate"),
+            Some(r#"Bearer error="invalid_token""#)
+        );
     }
 }
 

@@ -37,7 +37,11 @@ async fn assert_refused(app: &TestApp, token: &str, what: &str) {
         res.body
     );
     res.assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
-    assert_eq!(res.header("www-authenticate"), Some("Bearer"), "{what}");
+    assert_eq!(
+        res.header("www-authenticate"),
+        Some(r#"Bearer error="invalid_token""#),
+        "{what}: a token was sent and refused (RFC 6750 §3.1)"
+    );
 }
 
 async fn app_and_user() -> (TestApp, TestUser) {
@@ -260,6 +264,67 @@ async fn an_access_token_naming_a_session_of_another_user_returns_401() {
         &app,
         &hs256(SECRET.as_bytes(), &mixed, None),
         "sub with a foreign sid",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_access_token_whose_nbf_is_still_to_come_returns_401() {
+    let (app, _, claims) = hs256_app().await;
+    let later = merge(&claims, &json!({ "nbf": now() + 3600 }));
+
+    assert_refused(
+        &app,
+        &hs256(SECRET.as_bytes(), &later, None),
+        "a token not valid before an hour from now",
+    )
+    .await;
+
+    let within_skew = merge(&claims, &json!({ "nbf": now() + 2 }));
+    let res = app.me(&hs256(SECRET.as_bytes(), &within_skew, None)).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "an nbf within the skew is fine"
+    );
+}
+
+#[tokio::test]
+async fn an_access_token_naming_a_critical_extension_returns_401() {
+    let (app, _, claims) = hs256_app().await;
+    for crit in [vec!["exp"], vec!["b64"], vec![]] {
+        let mut header = Header::new(Algorithm::HS256);
+        header.crit = Some(crit.iter().map(|c| (*c).to_owned()).collect());
+        let token = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .expect("signed");
+
+        assert_refused(&app, &token, &format!("crit {crit:?}")).await;
+    }
+}
+
+#[tokio::test]
+async fn the_clock_skew_on_expiry_is_the_configured_one() {
+    let lenient = TestApp::spawn_with(&[("AUTHGATE_TOKEN_CLOCK_SKEW", "60s")]).await;
+    let strict = TestApp::spawn().await;
+    let users = [lenient.register_user().await, strict.register_user().await];
+    let past_expiry = std::time::Duration::from_secs(15 * 60 + 30);
+    lenient.clock.advance(past_expiry);
+    strict.clock.advance(past_expiry);
+
+    let res = lenient.me(&users[0].access).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "30 s late is within 60 s of skew"
+    );
+    assert_refused(
+        &strict,
+        &users[1].access,
+        "30 s past exp with the default 5 s",
     )
     .await;
 }

@@ -68,6 +68,23 @@ fn durations_accept_human_units_and_refuse_zero_and_garbage() {
         "must be longer than zero",
     );
     bad("AUTHGATE_RESET_TOKEN_TTL", "soon", "is not a duration");
+    good("AUTHGATE_TOKEN_CLOCK_SKEW", "0s", |c| {
+        c.token_clock_skew.is_zero()
+    });
+    good("AUTHGATE_TOKEN_CLOCK_SKEW", "30s", |c| {
+        c.token_clock_skew == secs(30)
+    });
+    bad(
+        "AUTHGATE_TOKEN_CLOCK_SKEW",
+        "6m",
+        "is too long (at most 5m)",
+    );
+    bad(
+        "AUTHGATE_TOKEN_CLOCK_SKEW",
+        "1500ms",
+        "must be whole seconds",
+    );
+    bad("AUTHGATE_TOKEN_CLOCK_SKEW", "a bit", "is not a duration");
     bad("AUTHGATE_REFRESH_GRACE", "ten", "is not a duration");
 }
 
