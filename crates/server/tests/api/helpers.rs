@@ -132,10 +132,12 @@ impl TestApp {
         let (database_url, db) = database_url_for(Backend::from_env()).await;
         let scratch = tempfile::tempdir().expect("a temporary directory");
         let outbox = scratch.path().join("mail-outbox").display().to_string();
+        let socket = scratch.path().join("admin.sock").display().to_string();
         let mut env: HashMap<String, String> = HashMap::from([
             ("AUTHGATE_BIND".into(), "127.0.0.1:0".into()),
             ("AUTHGATE_DATABASE_URL".into(), database_url),
             ("AUTHGATE_MAIL_OUTBOX".into(), outbox),
+            ("AUTHGATE_ADMIN_SOCKET".into(), socket),
         ]);
         for (key, value) in settings {
             env.insert((*key).to_owned(), (*value).to_owned());
