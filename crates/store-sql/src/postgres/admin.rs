@@ -56,8 +56,7 @@ fn push_patch<'a>(q: &mut QueryBuilder<'a, Postgres>, patch: &'a UserPatch) {
                 .push_unseparated(")");
         }
         (Some(at), _) => {
-            set.push("email_verified_at = ")
-                .push_bind_unseparated(opt_ * at);
+            set.push("email_verified_at = ").push_bind_unseparated(*at);
         }
         (None, _) => {}
     }
