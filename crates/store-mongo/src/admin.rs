@@ -25,6 +25,14 @@ use crate::mail::mail_doc;
 use crate::users::user_record;
 use crate::MongoStore;
 
+/// The condition "null or missing" on a field, as `{ field: { $in: [null] } }`.
+///
+/// The same match as `{ field: null }` on MongoDB, but nx-27017 matches nothing with the plain
+/// equality beside an `$or` or in `count_documents` (its `$match`), and matches this form.
+fn unset() -> Document {
+    doc! { "$in": [Bson::Null] }
+}
+
 /// The filter of one normalized field's prefix range.
 fn prefix_range(field: &str, prefix: &str) -> Document {
     let upper = UserSearch::prefix_upper_bound(prefix);
@@ -51,7 +59,7 @@ fn user_filter(search: &UserSearch) -> Document {
             filter.insert("disabled_at", doc! { "$ne": Bson::Null });
         }
         Some(false) => {
-            filter.insert("disabled_at", Bson::Null);
+            filter.insert("disabled_at", unset());
         }
         None => {}
     }
@@ -212,7 +220,7 @@ impl AdminStore for MongoStore {
     async fn count_live_sessions(&self, user_id: &UserId, now: DateTime<Utc>) -> StoreResult<u64> {
         self.collection(SESSIONS)
             .count_documents(doc! {
-                "user_id": user_id.as_str(), "revoked_at": Bson::Null,
+                "user_id": user_id.as_str(), "revoked_at": unset(),
                 "expires_at": { "$gt": date(now) },
             })
             .await
@@ -222,7 +230,7 @@ impl AdminStore for MongoStore {
     #[tracing::instrument(skip_all)]
     async fn count_enabled_with_role(&self, role: &str) -> StoreResult<u64> {
         self.collection(USERS)
-            .count_documents(doc! { "role": role, "disabled_at": Bson::Null })
+            .count_documents(doc! { "role": role, "disabled_at": unset() })
             .await
             .map_err(db_err)
     }
