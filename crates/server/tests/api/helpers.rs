@@ -275,6 +275,22 @@ impl TestApp {
         }
     }
 
+    /// The text of the first outbox mail containing `needle`, waiting up to 10 s for it.
+    pub(crate) async fn outbox_text_containing(&self, needle: &str) -> Option<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let found = self
+                .outbox_texts(0)
+                .await
+                .into_iter()
+                .find(|t| t.contains(needle));
+            if found.is_some() || std::time::Instant::now() > deadline {
+                return found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// Logs `user` in again (a second device); panics unless 200.
     pub(crate) async fn login_as(&self, user: &TestUser) -> Tokens {
         let answer = Answer::of(
