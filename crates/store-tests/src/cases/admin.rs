@@ -44,7 +44,7 @@ pub async fn users_are_found_by_email_or_username_prefix_in_any_case(store: Arc<
     .await;
     let mut found = ids_with_prefix(&*store, &format!("ADA.{tag}")).await;
     found.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    assert_eq!(found, [ada.clone()]);
+    assert_eq!(found, std::slice::from_ref(&ada));
     assert_eq!(ids_with_prefix(&*store, &format!("bob_{tag}")).await, [bob]);
     // "ada" is a prefix of one email and of another user's username.
     let found = ids_with_prefix(&*store, "ada").await;
@@ -104,7 +104,7 @@ pub async fn user_search_filters_by_role_and_disabled(store: Arc<dyn Store>) {
     let admins = store.search_users(&search(Some("admin"), None)).await;
     assert_eq!(ids(admins.unwrap()), [admin.user.id.clone()]);
     let disabled = store.search_users(&search(None, Some(true))).await;
-    assert_eq!(ids(disabled.unwrap()), [off.clone()]);
+    assert_eq!(ids(disabled.unwrap()), std::slice::from_ref(&off));
     let enabled = ids(store
         .search_users(&search(None, Some(false)))
         .await
