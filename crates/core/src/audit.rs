@@ -36,6 +36,12 @@ pub enum AuditKind {
     AccountDisabled,
     /// An administrator enabled a disabled account again.
     AccountEnabled,
+    /// A profile was changed (role, names, username, verified flag, email).
+    UserUpdated,
+    /// An account was erased (by an administrator or its owner).
+    UserDeleted,
+    /// An administrator mailed the user a password reset link.
+    PasswordResetSent,
 }
 
 impl AuditKind {
@@ -57,6 +63,9 @@ impl AuditKind {
             AuditKind::RateLimited => "rate_limited",
             AuditKind::AccountDisabled => "account_disabled",
             AuditKind::AccountEnabled => "account_enabled",
+            AuditKind::UserUpdated => "user_updated",
+            AuditKind::UserDeleted => "user_deleted",
+            AuditKind::PasswordResetSent => "password_reset_sent",
         }
     }
 }

@@ -28,6 +28,9 @@ pub struct AuthConfig {
     pub require_verified_email: bool,
     /// Roles a client may ask for at registration (`user` is always allowed).
     pub self_assignable_roles: Vec<String>,
+    /// The roles an administrator may give (`AUTHGATE_ROLES`); `user` and `admin` always
+    /// exist, and so do the self-assignable ones.
+    pub roles: Vec<String>,
     /// Rules for new passwords.
     pub password_policy: PasswordPolicy,
     /// Life of an email verification token.
@@ -54,11 +57,23 @@ impl Default for AuthConfig {
             require_email: true,
             require_verified_email: false,
             self_assignable_roles: Vec::new(),
+            roles: vec!["user".into(), "admin".into()],
             password_policy: PasswordPolicy::default(),
             verification_token_ttl: Duration::hours(24),
             reset_token_ttl: Duration::hours(1),
             cache_ttl: Duration::zero(),
             mail_links: MailLinks::default(),
         }
+    }
+}
+
+impl AuthConfig {
+    /// Whether `role` is a known role: `user`, `admin`, one of [`AuthConfig::roles`] or a
+    /// self-assignable one.
+    pub fn is_known_role(&self, role: &str) -> bool {
+        role == crate::domain::Role::USER
+            || role == crate::domain::Role::ADMIN
+            || self.roles.iter().any(|r| r == role)
+            || self.self_assignable_roles.iter().any(|r| r == role)
     }
 }

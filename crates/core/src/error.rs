@@ -78,6 +78,10 @@ pub enum AuthError {
     /// The email address is already verified.
     #[error("Email is already verified")]
     AlreadyVerified,
+    /// The change would leave no enabled administrator (demoting, disabling or deleting the
+    /// last one).
+    #[error("This is the last administrator: appoint another one first")]
+    LastAdmin,
     /// The addressed resource does not exist (or is not the caller's).
     #[error("{0}")]
     NotFound(&'static str),

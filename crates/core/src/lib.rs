@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod clock;
 pub mod config;
+pub mod cursor;
 pub mod domain;
 pub mod error;
 pub mod hashing;

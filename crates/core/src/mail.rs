@@ -20,6 +20,8 @@ pub enum MailKind {
     ResetPassword,
     /// "Your password was changed" notice.
     PasswordChanged,
+    /// "Your account was deleted" confirmation.
+    AccountDeleted,
 }
 
 impl MailKind {
@@ -29,6 +31,7 @@ impl MailKind {
             MailKind::VerifyEmail => "verify_email",
             MailKind::ResetPassword => "reset_password",
             MailKind::PasswordChanged => "password_changed",
+            MailKind::AccountDeleted => "account_deleted",
         }
     }
 }
@@ -106,6 +109,13 @@ impl MailRenderer for PlainRenderer {
                 format!(
                     "Your password was just changed and every session was signed out. If this was not you, reset your password now at {}",
                     ctx.forgot_password_url
+                ),
+            ),
+            MailKind::AccountDeleted => (
+                "Your account was deleted",
+                format!(
+                    "Your account at {} and everything tied to it were deleted, as you asked.",
+                    ctx.public_url
                 ),
             ),
         };

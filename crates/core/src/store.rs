@@ -9,8 +9,12 @@
 //! - operations documented as atomic are single statements, row locks or transactions:
 //!   never a read followed by a separate write.
 
+mod admin;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+
+pub use admin::{AdminStore, AuditSearch, Normalized, UserErasure, UserPatch, UserSearch};
 
 use crate::domain::{NewUser, Session, SessionId, UserId, UserRecord};
 use crate::error::StoreError;
@@ -444,6 +448,7 @@ pub trait Store:
     + MailQueue
     + KeyStore
     + AuditStore
+    + AdminStore
     + Send
     + Sync
     + 'static

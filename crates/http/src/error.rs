@@ -149,6 +149,7 @@ pub(crate) fn auth_status(e: &AuthError) -> (StatusCode, &'static str, String) {
         AuthError::InvalidToken => (S::BAD_REQUEST, "invalid_token", msg),
         AuthError::WrongCurrentPassword => (S::UNAUTHORIZED, "invalid_current_password", msg),
         AuthError::AlreadyVerified => (S::BAD_REQUEST, "already_verified", msg),
+        AuthError::LastAdmin => (S::CONFLICT, "last_admin", msg),
         AuthError::NotFound(_) => (S::NOT_FOUND, "not_found", msg),
         AuthError::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited", msg),
         AuthError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded", msg),

@@ -3,7 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use authgate_core::domain::ClientInfo;
-use authgate_core::service::Identity;
+use authgate_core::service::{Actor, Identity};
 use authgate_core::tokens::Principal;
 use authgate_core::AuthError;
 use axum::body::Bytes;
@@ -174,6 +174,32 @@ where
             .await
             .map(AuthUser)
             .map_err(token_refused)
+    }
+}
+
+/// Marks a request that came through the admin socket ([`crate::admin_socket_router`]):
+/// only that router inserts it, so no request over TCP can carry it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OperatorAccess;
+
+/// Who calls an administrative route: the operator through the admin socket, else the user
+/// of `Authorization: Bearer <accessToken>` (whether they may administer is the core's
+/// decision).
+pub struct Admin(pub Actor);
+
+impl<S> FromRequestParts<S> for Admin
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if parts.extensions.get::<OperatorAccess>().is_some() {
+            return Ok(Admin(Actor::Operator));
+        }
+        let AuthUser(who) = AuthUser::from_request_parts(parts, state).await?;
+        Ok(Admin(Actor::User(who)))
     }
 }
 

@@ -59,6 +59,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::recovery::router())
         .merge(routes::audit::router())
         .merge(routes::admin::router())
+        .merge(routes::admin_sessions::router())
+        .merge(routes::me::router())
         .merge(routes::introspect::router())
         .merge(routes::forward_auth::router())
         .merge(routes::meta::router())
@@ -81,6 +83,26 @@ pub fn metrics_router(
     Router::new()
         .route("/metrics", get(metrics::render))
         .fallback(|| async { ApiError::RouteNotFound })
+        .with_state(state)
+}
+
+/// The administrative routes alone (`/api/auth/admin/...`), for the admin socket the `authgate`
+/// CLI talks to: every request on it acts as the operator ([`authgate_core::service::Actor`]),
+/// so the socket's file permissions are its only credential. The server serves it on a
+/// Unix socket only, never on TCP.
+pub fn admin_socket_router(service: AuthService, config: HttpConfig) -> Router {
+    let state = AppState {
+        service,
+        config: Arc::new(config),
+    };
+    let (routes, _) = OpenApiRouter::new()
+        .merge(routes::admin::router())
+        .merge(routes::admin_sessions::router())
+        .split_for_parts();
+    routes
+        .fallback(|| async { ApiError::RouteNotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::Extension(extract::OperatorAccess))
         .with_state(state)
 }
 

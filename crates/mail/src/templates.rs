@@ -6,7 +6,8 @@
 //! `layout.html`. An operator folder may hold any of these files; each one found replaces the
 //! built-in template of that name, the others stay as shipped.
 //!
-//! Templates may use `name` (may be none), `link` (none for `password_changed`),
+//! Templates may use `name` (may be none), `link` (none for `password_changed` and
+//! `account_deleted`),
 //! `expires_in` (the link's lifetime in words, "24 hours"), `expires_in_minutes`,
 //! `forgot_password_url` (where to ask for a reset link: the password-changed notice points
 //! there), `public_url` and `to`.
@@ -65,15 +66,28 @@ const BUILT_IN: &[(&str, &str)] = &[
         "password_changed.html",
         include_str!("../templates/password_changed.html"),
     ),
+    (
+        "account_deleted.subject",
+        include_str!("../templates/account_deleted.subject"),
+    ),
+    (
+        "account_deleted.txt",
+        include_str!("../templates/account_deleted.txt"),
+    ),
+    (
+        "account_deleted.html",
+        include_str!("../templates/account_deleted.html"),
+    ),
 ];
 
 /// The subfolder of the operator folder that holds the hosted pages' templates.
 const PAGES_FOLDER: &str = "pages";
 
-const KINDS: [MailKind; 3] = [
+const KINDS: [MailKind; 4] = [
     MailKind::VerifyEmail,
     MailKind::ResetPassword,
     MailKind::PasswordChanged,
+    MailKind::AccountDeleted,
 ];
 
 /// Renders account mails from templates (implements [`MailRenderer`]).

@@ -13,6 +13,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
+use crate::admin_socket::AdminSocket;
 use crate::background::{delete_expired_state, reload_signing_keys};
 use crate::config::Config;
 use crate::error::Error;
@@ -36,6 +37,7 @@ pub struct App {
     mail: Arc<dyn MailTransport>,
     public_url: String,
     audit_retention: Duration,
+    admin: Option<(AdminSocket, Router)>,
 }
 
 impl App {
@@ -88,6 +90,10 @@ impl App {
         if metrics.is_none() {
             http_config.metrics = recorder;
         }
+        let admin = admin_socket(&config)?.map(|socket| {
+            let router = authgate_http::admin_socket_router(service.clone(), http_config.clone());
+            (socket, router)
+        });
         let router = authgate_http::router(service.clone(), http_config);
         Ok(App {
             listener,
@@ -100,7 +106,13 @@ impl App {
             mail,
             public_url: config.public_url(),
             audit_retention: config.audit_retention,
+            admin,
         })
+    }
+
+    /// Where the admin socket listens, when there is one.
+    pub fn admin_socket_path(&self) -> Option<&std::path::Path> {
+        self.admin.as_ref().map(|(socket, _)| socket.path())
     }
 
     /// The address the server listens on.
@@ -182,6 +194,10 @@ impl App {
             shutdown.await;
             let _ = stop_tx.send(true);
         };
+        let admin = self.admin.map(|(socket, router)| {
+            tracing::info!(path = %socket.path().display(), "admin socket listening");
+            tokio::spawn(socket.serve(router))
+        });
 
         let result = serve_until(self.listener, self.router, self.serve, shutdown).await;
         if let Some(task) = redirect_server {
@@ -192,6 +208,10 @@ impl App {
         }
         housekeeping.abort();
         key_reloader.abort();
+        if let Some(task) = admin {
+            task.abort();
+            let _ = task.await;
+        }
         if tokio::time::timeout(BACKGROUND_DRAIN_TIMEOUT, service.flush())
             .await
             .is_err()
@@ -229,4 +249,21 @@ async fn bind(addr: SocketAddr, var: &str) -> Result<(TcpListener, SocketAddr), 
 /// Completes once `stop` turns `true` (or its sender is gone).
 async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// Binds the admin socket where the configuration puts it. At the default place a failure
+/// (a read-only directory, another server's socket) is a warning and the server runs
+/// without one; at a place set with `AUTHGATE_ADMIN_SOCKET` it stops start-up.
+fn admin_socket(config: &Config) -> Result<Option<AdminSocket>, Error> {
+    let Some(path) = config.admin_socket_path() else {
+        return Ok(None);
+    };
+    match AdminSocket::bind(&path) {
+        Ok(socket) => Ok(Some(socket)),
+        Err(e) if config.admin_socket.is_none() => {
+            tracing::warn!(error = %e, "no admin socket: the CLI's user and audit commands cannot reach this server");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -1,9 +1,13 @@
-//! The command line: `authgate [--config FILE] <serve | migrate | user create | import | keys rotate>`.
+//! The command line: `authgate [--config FILE] <serve | migrate | user ... | audit | import |
+//! keys rotate>`.
 
 use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::cli_admin::{
+    AuditArgs, DeleteUser, ListUsers, RevokeSessions, SendReset, SetRole, UserRef,
+};
 use crate::config::settings::env_help;
 
 /// authgate: a self-hosted authentication service (sign-up, login, sessions, password
@@ -47,9 +51,17 @@ requests finish and exits with status 0."
 repeatedly and while other instances run; `serve` also does it at start."
     )]
     Migrate,
-    /// Manage user accounts.
+    /// Manage user accounts (all but `create` act on the running server).
     #[command(subcommand)]
     User(UserCommand),
+    /// The audit trail across users, newest first (from the running server).
+    #[command(
+        long_about = "The audit trail across users, newest first, from the running server \
+(through its admin socket, AUTHGATE_ADMIN_SOCKET). Filter by --user, --type and --since; a full \
+page ends with the cursor of the next one.\n\nExample:\n  authgate audit --type login_failed \
+--since 2025-01-31T00:00:00Z"
+    )]
+    Audit(AuditArgs),
     /// Manage the keys that sign access tokens.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -99,6 +111,29 @@ printed as JSON on standard output.\n\nExample:\n  echo 'Correct7Horse!' | authg
 --email admin@example.com --name 'Site Admin' --role admin"
     )]
     Create(CreateUser),
+    /// List accounts (search by email or username prefix, role, state).
+    #[command(
+        long_about = "List accounts of the running server, in creation order, through its \
+admin socket (AUTHGATE_ADMIN_SOCKET). A full page ends with the cursor of the next one.\n\n\
+Example:\n  authgate user list --query ada --role admin"
+    )]
+    List(ListUsers),
+    /// Show one account with its session count and last login.
+    Show(UserRef),
+    /// Give an account another role; it takes effect at once.
+    SetRole(SetRole),
+    /// Disable an account: its sessions end at once, its logins are refused.
+    Disable(UserRef),
+    /// Enable a disabled account again.
+    Enable(UserRef),
+    /// Erase an account with its sessions, tokens and mail (needs --yes).
+    Delete(DeleteUser),
+    /// List an account's live sessions.
+    Sessions(UserRef),
+    /// End an account's sessions (all, or one with --session).
+    RevokeSessions(RevokeSessions),
+    /// Mail an account a password reset link.
+    SendReset(SendReset),
 }
 
 /// Arguments of `authgate user create`.

@@ -26,6 +26,8 @@ pub async fn run(command: Command, config: Config) -> Result<(), Error> {
             Ok(())
         }
         Command::User(UserCommand::Create(args)) => create_user(config, args).await,
+        Command::User(other) => crate::admin_commands::user(other, &config).await,
+        Command::Audit(args) => crate::admin_commands::audit(args, &config).await,
         Command::Keys(KeysCommand::Rotate) => rotate_keys(config).await,
         Command::Import(args) => crate::import::run(config, args).await,
     }

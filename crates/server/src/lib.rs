@@ -15,10 +15,14 @@
 
 #![warn(missing_docs)]
 
+mod admin_client;
+mod admin_commands;
+mod admin_socket;
 pub mod app;
 mod assemble;
 mod background;
 pub mod cli;
+pub mod cli_admin;
 pub mod commands;
 pub mod config;
 pub mod error;

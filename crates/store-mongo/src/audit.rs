@@ -17,7 +17,7 @@ use crate::error::db_err;
 use crate::MongoStore;
 
 /// The event a stored document describes.
-fn audit_record(d: &Document) -> StoreResult<AuditRecord> {
+pub(crate) fn audit_record(d: &Document) -> StoreResult<AuditRecord> {
     Ok(AuditRecord {
         id: string(d, "_id")?,
         at: time(d, "at")?,

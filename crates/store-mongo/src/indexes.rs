@@ -97,6 +97,10 @@ fn indexes() -> Vec<(&'static str, IndexModel)> {
         ),
         // prune_audit: events older than a cutoff.
         (AUDIT_EVENTS, index(doc! { "at": 1 }, "audit_events_at")),
+        // search_audit by type, across users.
+        (AUDIT_EVENTS, index(doc! { "kind": 1 }, "audit_events_kind")),
+        // erase_user: the mail addressed to the erased account.
+        (MAIL_QUEUE, index(doc! { "to": 1 }, "mail_queue_to")),
     ]
     .into_iter()
     .map(|(collection, options)| (collection, options.build()))

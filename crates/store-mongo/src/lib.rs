@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+mod admin;
 mod atomic;
 mod audit;
 mod codec;

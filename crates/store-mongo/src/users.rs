@@ -49,7 +49,7 @@ fn user_doc(new: &NewUser) -> Document {
 }
 
 /// The user a stored document describes.
-fn user_record(d: &Document) -> StoreResult<UserRecord> {
+pub(crate) fn user_record(d: &Document) -> StoreResult<UserRecord> {
     Ok(UserRecord {
         user: User {
             id: UserId::from_string(string(d, "_id")?),

@@ -185,8 +185,8 @@ const EXPECTED_INDEXES: &[(&str, &[&str])] = &[
     ),
     ("refresh_tokens", &["session_id", "expires_at"]),
     ("one_time_tokens", &["user_id,purpose", "expires_at"]),
-    ("mail_queue", &["next_attempt_at"]),
-    ("audit_events", &["user_id", "at"]),
+    ("mail_queue", &["next_attempt_at", "to"]),
+    ("audit_events", &["user_id", "at", "kind"]),
 ];
 
 /// The key fields of every index of `collection` but the one on `_id`, as `a,b`.

@@ -162,6 +162,18 @@ macro_rules! sequential_contract_tests {
             audit_event_fields_round_trip,
             prune_audit_deletes_only_events_older_than_the_cutoff,
             an_audit_batch_stores_every_event,
+            // administration
+            users_are_found_by_email_or_username_prefix_in_any_case,
+            user_search_pages_by_id_with_no_overlap_and_no_gap,
+            user_search_filters_by_role_and_disabled,
+            count_live_sessions_counts_only_the_users_live_sessions,
+            count_enabled_with_role_skips_disabled_accounts,
+            update_user_writes_only_the_fields_it_names,
+            update_user_can_change_the_email_address,
+            update_user_to_a_taken_username_or_email_is_a_conflict,
+            erasing_a_user_removes_sessions_tokens_and_mail_and_keeps_audit,
+            erasing_an_unknown_user_returns_false_and_queues_nothing,
+            audit_search_across_users_filters_and_pages,
             // schema and health
             migrating_twice_is_harmless,
             ping_succeeds_and_the_backend_has_a_name,

@@ -395,7 +395,11 @@ impl AuthService {
     }
 
     /// What a mail's templates may use; `link` is the action link and its lifetime.
-    fn mail_context(&self, user: &User, link: Option<(String, chrono::Duration)>) -> MailContext {
+    pub(super) fn mail_context(
+        &self,
+        user: &User,
+        link: Option<(String, chrono::Duration)>,
+    ) -> MailContext {
         let cfg = &self.inner.config;
         let (link, ttl) = link.unzip();
         MailContext {

@@ -5,6 +5,8 @@
 
 mod account;
 mod admin;
+mod admin_sessions;
+mod admin_users;
 mod audit_entry;
 mod audit_writer;
 mod builder;
@@ -13,6 +15,7 @@ mod import;
 mod login;
 mod refresh_logout;
 mod register;
+mod self_service;
 mod sessions;
 
 use audit_entry::AuditEntry;
@@ -38,11 +41,17 @@ use crate::tokens::Principal;
 use crate::tokens::{AccessClaims, TokenSigner};
 
 pub use account::{EmailVerification, VerificationLink};
+pub use admin::Actor;
+pub use admin_sessions::{AuditPage, AuditQuery};
+pub use admin_users::{
+    AdminUserChange, ManagedUser, UserDetail, UserListQuery, UserPage, DEFAULT_PAGE, MAX_PAGE,
+};
 pub use builder::AuthServiceBuilder;
 pub use identify::Identity;
 pub use import::ImportRecord;
 pub use login::LoginRequest;
 pub use register::RegisterRequest;
+pub use self_service::{AccountExport, ProfileChange, MAX_EXPORTED_EVENTS};
 pub use sessions::SessionView;
 
 /// Tokens handed to a client after login, registration or refresh.

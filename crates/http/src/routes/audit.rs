@@ -56,6 +56,24 @@ pub(crate) struct AuditEventDto {
     pub detail: Option<serde_json::Value>,
 }
 
+impl From<authgate_core::store::AuditRecord> for AuditEventDto {
+    fn from(r: authgate_core::store::AuditRecord) -> Self {
+        AuditEventDto {
+            id: r.id,
+            at: r.at,
+            kind: r.kind,
+            outcome: r.outcome,
+            session_id: r
+                .session_id
+                .map(authgate_core::domain::SessionId::into_string),
+            ip: r.ip,
+            user_agent: r.user_agent,
+            request_id: r.request_id,
+            detail: r.detail.and_then(|d| serde_json::from_str(&d).ok()),
+        }
+    }
+}
+
 /// A page of events.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -85,22 +103,7 @@ async fn list_audit(
         .audit_events(&who, q.before.as_deref(), limit)
         .await?;
     let full = records.len() == limit as usize;
-    let events: Vec<AuditEventDto> = records
-        .into_iter()
-        .map(|r| AuditEventDto {
-            id: r.id,
-            at: r.at,
-            kind: r.kind,
-            outcome: r.outcome,
-            session_id: r
-                .session_id
-                .map(authgate_core::domain::SessionId::into_string),
-            ip: r.ip,
-            user_agent: r.user_agent,
-            request_id: r.request_id,
-            detail: r.detail.and_then(|d| serde_json::from_str(&d).ok()),
-        })
-        .collect();
+    let events: Vec<AuditEventDto> = records.into_iter().map(Into::into).collect();
     let next_before = full.then(|| events.last().map(|e| e.id.clone())).flatten();
     Ok(Json(AuditPage {
         events,

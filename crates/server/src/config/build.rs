@@ -106,6 +106,7 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         database_url: r.get("database_url", DatabaseUrl::parse),
         database_max_connections: r.get("database_max_connections", |s| v::integer(s, 1, 1000)),
         sqlite_synchronous: r.get("sqlite_synchronous", v::sqlite_synchronous),
+        admin_socket: r.opt("admin_socket", admin_socket),
         smtp_url: r.opt("smtp_url", smtp_url),
         mail_from: r.opt("mail_from", v::mailbox),
         smtp_username: r.opt("smtp_username", |s| plain_text(s).map(str::to_owned)),
@@ -127,6 +128,7 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         require_email: r.get("require_email", v::boolean),
         require_verified_email: r.get("require_verified_email", v::boolean),
         self_assignable_roles: r.get_or("self_assignable_roles", Vec::new(), v::roles),
+        roles: r.get("roles", v::roles),
         allowed_origins: r.get_or("allowed_origins", Vec::new(), v::origins),
         trusted_proxies: r.get_or("trusted_proxies", Vec::new(), v::ip_list),
         cookie_same_site: r.get("cookie_samesite", web::same_site),
@@ -165,6 +167,16 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
 
 /// Free text (names, paths, credentials): anything but control characters. The message
 /// never repeats the value, which may be a secret.
+/// `AUTHGATE_ADMIN_SOCKET`: `off`, or the socket's path.
+fn admin_socket(s: &str) -> Result<Option<std::path::PathBuf>, String> {
+    let s = plain_text(s)?;
+    match s {
+        "" => Err("must be a path or off".into()),
+        "off" => Ok(None),
+        path => Ok(Some(path.into())),
+    }
+}
+
 fn plain_text(s: &str) -> Result<&str, String> {
     if s.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
@@ -288,6 +300,7 @@ pub(super) fn auth_config(c: &Config) -> AuthConfig {
         require_email: c.require_email,
         require_verified_email: c.require_verified_email,
         self_assignable_roles: c.self_assignable_roles.clone(),
+        roles: c.roles.clone(),
         password_policy: PasswordPolicy {
             mode: c.password_policy,
             min_chars: c.password_min_length,

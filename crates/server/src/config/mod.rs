@@ -95,6 +95,9 @@ pub struct Config {
     pub database_max_connections: u32,
     /// SQLite durability (`AUTHGATE_SQLITE_SYNCHRONOUS`).
     pub sqlite_synchronous: SqliteSynchronous,
+    /// The admin socket (`AUTHGATE_ADMIN_SOCKET`): `None` is the default place, see
+    /// [`Config::admin_socket_path`]; `Some(None)` is `off`.
+    pub admin_socket: Option<Option<std::path::PathBuf>>,
     /// Outgoing mail server (`AUTHGATE_SMTP_URL`); `None`: mails go to a local outbox.
     pub smtp_url: Option<SecretUrl>,
     /// Sender of mails (`AUTHGATE_MAIL_FROM`).
@@ -136,6 +139,8 @@ pub struct Config {
     pub require_verified_email: bool,
     /// Roles a client may pick at sign-up (`AUTHGATE_SELF_ASSIGNABLE_ROLES`).
     pub self_assignable_roles: Vec<String>,
+    /// Roles an administrator may give (`AUTHGATE_ROLES`).
+    pub roles: Vec<String>,
     /// Extra origins allowed to send cookie-carried requests (`AUTHGATE_ALLOWED_ORIGINS`);
     /// the public URL's origin is added by [`Config::http_config`].
     pub allowed_origins: Vec<String>,
@@ -254,6 +259,24 @@ impl Config {
             (Some(ttl), _) => ttl,
             (None, DatabaseKind::Sqlite) => Duration::from_secs(60),
             (None, DatabaseKind::Postgres | DatabaseKind::MongoDb) => Duration::ZERO,
+        }
+    }
+
+    /// Where the admin socket is (`None`: turned off): `AUTHGATE_ADMIN_SOCKET`, else beside
+    /// the SQLite file (`FILE.admin.sock`), else `./authgate-admin.sock` (PostgreSQL,
+    /// MongoDB, an in-memory SQLite database). The server listens there and the CLI's `user`
+    /// and `audit` commands connect there, both from the same configuration.
+    pub fn admin_socket_path(&self) -> Option<std::path::PathBuf> {
+        match &self.admin_socket {
+            Some(explicit) => explicit.clone(),
+            None => Some(match self.database_url.sqlite_file() {
+                Some(file) => {
+                    let mut name = file.into_os_string();
+                    name.push(".admin.sock");
+                    name.into()
+                }
+                None => "authgate-admin.sock".into(),
+            }),
         }
     }
 

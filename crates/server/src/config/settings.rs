@@ -83,6 +83,11 @@ pub const SETTINGS: &[Setting] = &[
         "normal | full (full also survives power loss)",
     ),
     s(
+        "admin_socket",
+        "(beside the SQLite file: FILE.admin.sock; else ./authgate-admin.sock)",
+        "Unix socket (mode 0600) the CLI's user and audit commands reach the server on; off: none",
+    ),
+    s(
         "smtp_url",
         "(none: mails go to a local outbox)",
         "smtp[s]:// or smtp+starttls://user:pass@host:port",
@@ -187,6 +192,11 @@ pub const SETTINGS: &[Setting] = &[
         "self_assignable_roles",
         "(none)",
         "comma list of roles a client may pick at sign-up",
+    ),
+    s(
+        "roles",
+        "user,admin",
+        "comma list of the roles an administrator may give (user and admin always exist)",
     ),
     s(
         "allowed_origins",

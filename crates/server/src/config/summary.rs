@@ -60,6 +60,11 @@ pub(super) fn summary(c: &Config) -> String {
                 SqliteSynchronous::Full => "full".into(),
             },
         ),
+        (
+            "admin_socket",
+            c.admin_socket_path()
+                .map_or_else(|| "off".to_owned(), |p| p.display().to_string()),
+        ),
         ("smtp_url", opt(c.smtp_url.as_ref().map(|u| u.redacted()))),
         ("mail_from", opt(c.mail_from.as_deref())),
         ("smtp_username", opt(c.smtp_username.as_deref())),
@@ -110,6 +115,7 @@ pub(super) fn summary(c: &Config) -> String {
             c.require_verified_email.to_string(),
         ),
         ("self_assignable_roles", list(&c.self_assignable_roles)),
+        ("roles", list(&c.roles)),
         ("allowed_origins", list(&c.http_config().allowed_origins)),
         ("trusted_proxies", list(&c.trusted_proxies)),
         (

@@ -87,6 +87,20 @@ impl DatabaseUrl {
         self.kind
     }
 
+    /// The SQLite database file, when the URL names one (not `sqlite::memory:`).
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        if self.kind != DatabaseKind::Sqlite {
+            return None;
+        }
+        let raw = self.url.expose();
+        let rest = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        let memory = path.is_empty() || path.contains(":memory:") || raw.contains("mode=memory");
+        (!memory).then(|| path.into())
+    }
+
     /// The URL itself.
     pub fn url(&self) -> &SecretUrl {
         &self.url

@@ -135,10 +135,12 @@ impl TestApp {
         let (database_url, db) = database_url_for(Backend::from_env()).await;
         let scratch = tempfile::tempdir().expect("a temporary directory");
         let outbox = scratch.path().join("mail-outbox").display().to_string();
+        let socket = scratch.path().join("admin.sock").display().to_string();
         let mut env: HashMap<String, String> = HashMap::from([
             ("AUTHGATE_BIND".into(), "127.0.0.1:0".into()),
             ("AUTHGATE_DATABASE_URL".into(), database_url),
             ("AUTHGATE_MAIL_OUTBOX".into(), outbox),
+            ("AUTHGATE_ADMIN_SOCKET".into(), socket),
         ]);
         for (key, value) in settings {
             env.insert((*key).to_owned(), (*value).to_owned());
@@ -278,6 +280,22 @@ impl TestApp {
                     .iter()
                     .filter_map(|p| std::fs::read_to_string(p).ok())
                     .collect();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The text of the first outbox mail containing `needle`, waiting up to 10 s for it.
+    pub(crate) async fn outbox_text_containing(&self, needle: &str) -> Option<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let found = self
+                .outbox_texts(0)
+                .await
+                .into_iter()
+                .find(|t| t.contains(needle));
+            if found.is_some() || std::time::Instant::now() > deadline {
+                return found;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }

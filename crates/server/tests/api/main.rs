@@ -10,6 +10,7 @@
 mod helpers;
 
 mod admin;
+mod admin_users;
 mod audit;
 mod authorization_header;
 mod bad_input;
@@ -29,6 +30,7 @@ mod logout;
 mod mail_flows;
 mod mail_links;
 mod me;
+mod me_account;
 mod meta;
 mod metrics;
 mod nginx;
@@ -39,6 +41,7 @@ mod pages_flows;
 mod pages_security;
 mod pool_size;
 mod process;
+mod process_admin;
 mod recovery;
 mod refresh;
 mod register;

@@ -103,6 +103,16 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// `GET path` with `access` as bearer token.
+    pub(crate) async fn get_as(&self, path: &str, access: &str) -> Answer {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(access)
+            .send();
+        Answer::of(res.await.expect("request sent")).await
+    }
+
     pub(crate) async fn post(&self, path: &str, body: &Value) -> Answer {
         let res = self
             .client
@@ -166,7 +176,7 @@ async fn wait_for(child: &mut Child, limit: Duration, log: &Path) -> ExitStatus 
 }
 
 /// Runs a short command to completion (stdin given or empty); returns status, stdout, stderr.
-async fn run(
+pub(crate) async fn run(
     dir: &Path,
     args: &[&str],
     env: &[(&str, &str)],

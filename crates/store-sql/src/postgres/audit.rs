@@ -10,7 +10,7 @@ use crate::error::db_err;
 
 /// An `audit_events` row.
 #[derive(sqlx::FromRow)]
-struct AuditRow {
+pub(super) struct AuditRow {
     id: String,
     at: DateTime<Utc>,
     kind: String,

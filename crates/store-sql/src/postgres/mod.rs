@@ -13,6 +13,7 @@
 //! Migrations run under a PostgreSQL advisory lock, so instances starting together take
 //! turns (see [`Store::migrate`] below for exactly what is relied on).
 
+mod admin;
 mod audit;
 mod keys;
 mod mail;

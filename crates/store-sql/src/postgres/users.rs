@@ -16,13 +16,13 @@ use super::PostgresStore;
 use crate::error::db_err;
 
 /// The columns every user look-up selects, in [`UserRow`] order.
-const USER_COLUMNS: &str =
+pub(super) const USER_COLUMNS: &str =
     "id, email, username, name, first_name, last_name, role, email_verified_at, \
      password_hash, disabled_at, created_at, last_login_at";
 
 /// A `users` row as stored.
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(super) struct UserRow {
     id: String,
     email: Option<String>,
     username: Option<String>,

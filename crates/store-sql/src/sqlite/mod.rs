@@ -5,6 +5,7 @@
 //! `BEGIN IMMEDIATE`, which takes the write lock up front (waiting up to `busy_timeout`), so
 //! two transactions can never deadlock by both trying to upgrade a read lock.
 
+mod admin;
 mod audit;
 mod keys;
 mod mail;

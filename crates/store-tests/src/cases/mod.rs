@@ -1,6 +1,7 @@
 //! The contract cases, one public async function each, named as the sentence it checks.
 //! Each takes a fresh, migrated, empty store.
 
+mod admin;
 mod audit;
 mod keys;
 mod mail;
@@ -11,6 +12,7 @@ mod sessions;
 mod tokens;
 mod users;
 
+pub use admin::*;
 pub use audit::*;
 pub use keys::*;
 pub use mail::*;
