@@ -15,6 +15,9 @@ async fn after_a_rotation_and_a_reload_new_tokens_use_the_new_key_and_old_tokens
         .unwrap()
         .to_owned();
 
+    // A rotation comes later than the first start: with both keys made in the same
+    // millisecond neither would be older, so the kid alone would decide which one signs.
+    app.clock.advance(std::time::Duration::from_secs(60));
     let new_kid = rotate_signing_key(app.service.store().as_ref(), app.service.clock().now())
         .await
         .expect("the key rotates");
