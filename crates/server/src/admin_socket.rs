@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use axum::Router;
 use tokio::net::UnixListener;
 
+use crate::config::Config;
 use crate::error::Error;
 
 /// A bound admin socket; the file is removed when it is dropped.
@@ -101,5 +102,22 @@ struct RemoveOnDrop(PathBuf);
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Binds the admin socket where the configuration puts it. At the default place a failure
+/// (a read-only directory, another server's socket) is a warning and the server runs
+/// without one; at a place set with `AUTHGATE_ADMIN_SOCKET` it stops start-up.
+pub(crate) fn bind_configured(config: &Config) -> Result<Option<AdminSocket>, Error> {
+    let Some(path) = config.admin_socket_path() else {
+        return Ok(None);
+    };
+    match AdminSocket::bind(&path) {
+        Ok(socket) => Ok(Some(socket)),
+        Err(e) if config.admin_socket.is_none() => {
+            tracing::warn!(error = %e, "no admin socket: the CLI's user and audit commands cannot reach this server");
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }

@@ -10,16 +10,14 @@ use authgate_core::clock::{Clock, SystemClock};
 use authgate_core::AuthService;
 use authgate_mail::{MailTransport, MailWorker, WorkerConfig};
 use axum::Router;
-use tokio::net::TcpListener;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
 
 use crate::admin_socket::AdminSocket;
 use crate::background::{delete_expired_state, reload_signing_keys};
 use crate::config::Config;
 use crate::error::Error;
+use crate::listeners::Listeners;
 use crate::metrics::MetricsListener;
-use crate::serve::{serve_until, ServeOptions};
-use crate::tls::TlsConfig;
 
 /// How long each background writer (queued audit events, the mail being sent) may take to
 /// finish at shutdown.
@@ -27,11 +25,8 @@ const BACKGROUND_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A ready-to-run authgate server: store open and migrated, keys loaded, port bound.
 pub struct App {
-    listener: TcpListener,
-    local_addr: SocketAddr,
+    listeners: Listeners,
     router: Router,
-    serve: ServeOptions,
-    redirect: Option<(TcpListener, Router)>,
     metrics: Option<MetricsListener>,
     service: AuthService,
     mail: Arc<dyn MailTransport>,
@@ -51,28 +46,8 @@ impl App {
     /// [`App::build`] with the time read from `clock` (tests pass a manual clock and
     /// advance it instead of sleeping).
     pub async fn build_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Result<App, Error> {
-        let tls = match &config.net.tls {
-            Some(files) => Some(Arc::new(TlsConfig::load(files)?)),
-            None => None,
-        };
-        let (listener, local_addr) = bind(config.bind, "AUTHGATE_BIND").await?;
-        config.bind = local_addr;
+        let listeners = Listeners::bind(&mut config).await?;
         tracing::info!(config = %config.summary(), "effective configuration");
-        let serve = ServeOptions {
-            header_read_timeout: config.net.header_read_timeout,
-            max_connections: config.net.max_connections(),
-            tls,
-        };
-        let redirect = match config.net.http_redirect_addr {
-            Some(addr) => {
-                let (listener, _) = bind(addr, "AUTHGATE_HTTP_REDIRECT_ADDR").await?;
-                let origin = url::Url::parse(&config.public_url())
-                    .map(|u| u.origin().ascii_serialization())
-                    .unwrap_or_default();
-                Some((listener, crate::redirect::router(origin)))
-            }
-            None => None,
-        };
 
         let store = crate::store::open_migrated(&config).await?;
         let renderer = crate::assemble::mail_renderer(&config)?;
@@ -90,17 +65,14 @@ impl App {
         if metrics.is_none() {
             http_config.metrics = recorder;
         }
-        let admin = admin_socket(&config)?.map(|socket| {
+        let admin = crate::admin_socket::bind_configured(&config)?.map(|socket| {
             let router = authgate_http::admin_socket_router(service.clone(), http_config.clone());
             (socket, router)
         });
         let router = authgate_http::router(service.clone(), http_config);
         Ok(App {
-            listener,
-            local_addr,
+            listeners,
             router,
-            serve,
-            redirect,
             metrics,
             service,
             mail,
@@ -117,14 +89,12 @@ impl App {
 
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.listeners.local_addr()
     }
 
     /// The plain-HTTP redirect listener's address, when `AUTHGATE_HTTP_REDIRECT_ADDR` is set.
     pub fn redirect_addr(&self) -> Option<SocketAddr> {
-        self.redirect
-            .as_ref()
-            .and_then(|(listener, _)| listener.local_addr().ok())
+        self.listeners.redirect_addr()
     }
 
     /// Where `GET /metrics` is served on its own, when `AUTHGATE_METRICS_BIND` is set.
@@ -165,47 +135,12 @@ impl App {
         let mail_worker = tokio::spawn(worker.run(async move {
             let _ = mail_stopped.await;
         }));
-        let scheme = if self.serve.tls.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        tracing::info!("listening on {scheme}://{}", self.local_addr);
-        let tls_reloader = self
-            .serve
-            .tls
-            .clone()
-            .map(|tls| tokio::spawn(crate::tls::keep_fresh(tls)));
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let redirect_server = self.redirect.map(|(listener, router)| {
-            let plain = ServeOptions {
-                tls: None,
-                ..self.serve.clone()
-            };
-            tracing::info!(
-                "redirecting http://{} to https",
-                listener
-                    .local_addr()
-                    .map_or_else(|_| "?".into(), |a| a.to_string())
-            );
-            tokio::spawn(serve_until(listener, router, plain, stopped(stop_rx)))
-        });
-        let shutdown = async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        };
         let admin = self.admin.map(|(socket, router)| {
             tracing::info!(path = %socket.path().display(), "admin socket listening");
             tokio::spawn(socket.serve(router))
         });
 
-        let result = serve_until(self.listener, self.router, self.serve, shutdown).await;
-        if let Some(task) = redirect_server {
-            let _ = task.await;
-        }
-        if let Some(task) = tls_reloader {
-            task.abort();
-        }
+        let result = self.listeners.serve(self.router, shutdown).await;
         housekeeping.abort();
         key_reloader.abort();
         if let Some(task) = admin {
@@ -230,40 +165,5 @@ impl App {
         }
         tracing::info!("stopped");
         result
-    }
-}
-
-/// Binds `addr`; a failure names the setting (`var`).
-async fn bind(addr: SocketAddr, var: &str) -> Result<(TcpListener, SocketAddr), Error> {
-    let listener = TcpListener::bind(addr).await.map_err(|source| Error::Io {
-        context: format!("cannot listen on {addr} ({var})"),
-        source,
-    })?;
-    let local = listener.local_addr().map_err(|source| Error::Io {
-        context: "cannot read the bound address".into(),
-        source,
-    })?;
-    Ok((listener, local))
-}
-
-/// Completes once `stop` turns `true` (or its sender is gone).
-async fn stopped(mut stop: watch::Receiver<bool>) {
-    let _ = stop.wait_for(|stop| *stop).await;
-}
-
-/// Binds the admin socket where the configuration puts it. At the default place a failure
-/// (a read-only directory, another server's socket) is a warning and the server runs
-/// without one; at a place set with `AUTHGATE_ADMIN_SOCKET` it stops start-up.
-fn admin_socket(config: &Config) -> Result<Option<AdminSocket>, Error> {
-    let Some(path) = config.admin_socket_path() else {
-        return Ok(None);
-    };
-    match AdminSocket::bind(&path) {
-        Ok(socket) => Ok(Some(socket)),
-        Err(e) if config.admin_socket.is_none() => {
-            tracing::warn!(error = %e, "no admin socket: the CLI's user and audit commands cannot reach this server");
-            Ok(None)
-        }
-        Err(e) => Err(e),
     }
 }

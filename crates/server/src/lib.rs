@@ -27,6 +27,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 mod import;
+mod listeners;
 mod metrics;
 mod pages;
 pub mod password;
