@@ -68,7 +68,12 @@ async fn a_sign_in_without_the_csrf_token_or_with_a_wrong_one_is_refused_and_ope
     for csrf in [
         None,
         Some("x".repeat(43)),
-        Some(format!("{}A", &real[..42])),
+        // The real token with its last character changed (to one it does not already have).
+        Some(format!(
+            "{}{}",
+            &real[..42],
+            if real.ends_with('A') { 'B' } else { 'A' }
+        )),
     ] {
         let mut fields = credentials.to_vec();
         if let Some(csrf) = &csrf {
