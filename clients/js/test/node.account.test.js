@@ -115,8 +115,8 @@ test("verification: resendVerification mails a link, verifyEmail spends it, then
   const again = await c.resendVerification().catch((e) => e);
   assert.equal(again.status, 400);
   assert.equal(again.code, "already_verified");
-  const spent = await c.verifyEmail(token).catch((e) => e);
-  assert.equal(spent.code, "invalid_token");
+  // A used link for an address that is verified says so (mail scanners open links first).
+  assert.equal((await c.verifyEmail(token)).message, "Email is already verified");
 });
 
 test("forgotPassword and resetPassword: the new password logs in, the old session is over", async () => {
