@@ -8,7 +8,7 @@
 //! (only the standard header fields, no `nbf`) that meets all of that verifies.
 #![no_main]
 
-use authgate_core::tokens::{TokenSigner, LEEWAY_SECS};
+use authgate_core::tokens::TokenSigner;
 use authgate_fuzz::{compact, ed25519, hs256, sign_raw, RawKey, AUDIENCE, ISSUER, KID, NOW};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
@@ -228,7 +228,7 @@ fuzz_target!(|input: Input| {
             .into_iter()
             .all(|n| is_any_string(&get(n)))
         && as_i64(&get("iat")).is_some()
-        && as_i64(&get("exp")).is_some_and(|e| e >= NOW - LEEWAY_SECS);
+        && as_i64(&get("exp")).is_some_and(|e| e >= NOW - signer.clock_skew_secs());
 
     match signer.verify(&token, NOW) {
         Ok(verified) => {
@@ -243,6 +243,14 @@ fuzz_target!(|input: Input| {
             assert!(
                 claims_ok,
                 "verified claims that must be refused: {claims:?}"
+            );
+            assert!(
+                header.get("crit").is_none(),
+                "verified a token naming critical extensions: {header:?}"
+            );
+            assert!(
+                as_i64(&get("nbf")).is_none_or(|n| n <= NOW + signer.clock_skew_secs()),
+                "verified a token not valid yet: {claims:?}"
             );
             assert_eq!(Some(json!(verified.sub)), get("sub"));
             assert_eq!(Some(json!(verified.sid)), get("sid"));
