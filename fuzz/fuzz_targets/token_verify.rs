@@ -15,7 +15,10 @@ fn check(signer: &TokenSigner, token: &str) {
     };
     assert_eq!(claims.iss, ISSUER);
     assert_eq!(claims.aud, AUDIENCE);
-    assert!(claims.exp >= NOW - signer.clock_skew_secs(), "expired token accepted");
+    assert!(
+        claims.exp >= NOW - signer.clock_skew_secs(),
+        "expired token accepted"
+    );
     let again = signer
         .sign(&claims)
         .expect("claims that verified can be signed");
