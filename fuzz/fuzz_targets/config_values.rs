@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
+use authgate_core::durations::parse_positive as parse_duration_setting;
 use authgate_core::limits::Rate;
-use authgate_server::config::parse_duration_setting;
 use libfuzzer_sys::fuzz_target;
 
 const TEN_YEARS: Duration = Duration::from_secs(3650 * 24 * 3600);

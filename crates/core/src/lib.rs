@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod cursor;
 pub mod domain;
+pub mod durations;
 pub mod error;
 pub mod hashing;
 pub mod keys;

@@ -38,13 +38,6 @@ pub use net::{NetSettings, TlsFiles};
 pub use pages::PagesSettings;
 pub use urls::{DatabaseKind, DatabaseUrl, SecretUrl};
 
-/// The parser of duration settings (`15m`, `2h`, `30d`; positive, at most 3650 days), for
-/// the fuzz targets in `fuzz/`.
-#[doc(hidden)]
-pub fn parse_duration_setting(value: &str) -> Result<Duration, String> {
-    values::duration(value)
-}
-
 /// How SQLite syncs commits to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SqliteSynchronous {
