@@ -39,7 +39,11 @@ mod tests {
 
     #[test]
     fn more_than_ten_years_or_no_duration_at_all_is_refused_quoting_the_value() {
-        assert!(parse_or_zero("3651d").unwrap_err().contains("at most 3650d"));
-        assert!(parse_or_zero("abc").unwrap_err().starts_with("\"abc\" is not a duration"));
+        assert!(parse_or_zero("3651d")
+            .unwrap_err()
+            .contains("at most 3650d"));
+        assert!(parse_or_zero("abc")
+            .unwrap_err()
+            .starts_with("\"abc\" is not a duration"));
     }
 }
