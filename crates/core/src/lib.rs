@@ -23,6 +23,8 @@ pub mod service;
 pub mod store;
 mod token_crypto;
 pub mod tokens;
+mod verified_tokens;
+pub use verified_tokens::VERIFIED_TOKENS_CAPACITY;
 
 pub use config::AuthConfig;
 pub use error::{AuthError, StoreError};

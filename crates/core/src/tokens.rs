@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{SessionId, UserId};
 use crate::error::AuthError;
 use crate::store::StoredKey;
+use crate::verified_tokens::{VerifiedTokens, VERIFIED_TOKENS_CAPACITY};
 
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +83,8 @@ pub struct TokenSigner {
     validation: Validation,
     jwks: serde_json::Value,
     leeway_secs: i64,
+    /// Tokens this signer verified, so a token seen again skips the cryptography.
+    verified: VerifiedTokens,
 }
 
 impl TokenSigner {
@@ -97,6 +100,7 @@ impl TokenSigner {
             validation: validation(Algorithm::HS256, issuer, audience),
             jwks: serde_json::json!({ "keys": [] }),
             leeway_secs: DEFAULT_CLOCK_SKEW_SECS,
+            verified: VerifiedTokens::new(VERIFIED_TOKENS_CAPACITY),
         }
     }
 
@@ -139,6 +143,7 @@ impl TokenSigner {
             validation: validation(Algorithm::EdDSA, issuer, audience),
             jwks: serde_json::json!({ "keys": jwks }),
             leeway_secs: DEFAULT_CLOCK_SKEW_SECS,
+            verified: VerifiedTokens::new(VERIFIED_TOKENS_CAPACITY),
         })
     }
 
@@ -181,7 +186,22 @@ impl TokenSigner {
     /// extension (`crit`, RFC 7515 §4.1.11: we understand none), that `exp` has not passed
     /// and `nbf` (when present) has come at `now` (seconds since the epoch, each with the
     /// configured clock skew); returns the claims.
+    ///
+    /// A token this signer verified before is answered from a bounded cache (at most
+    /// [`VERIFIED_TOKENS_CAPACITY`] tokens, keyed by the whole token) while its `exp` holds:
+    /// the same answer without the signature check.
     pub fn verify(&self, token: &str, now: i64) -> Result<AccessClaims, AuthError> {
+        let oldest_exp = now.saturating_sub(self.leeway_secs);
+        if let Some(claims) = self.verified.get(token, oldest_exp) {
+            return Ok(claims);
+        }
+        let claims = self.verify_uncached(token, now)?;
+        self.verified.insert(token, &claims, oldest_exp);
+        Ok(claims)
+    }
+
+    /// [`Self::verify`] without the cache: every check, every time (benchmarks measure it).
+    pub fn verify_uncached(&self, token: &str, now: i64) -> Result<AccessClaims, AuthError> {
         let invalid = || AuthError::Unauthenticated("Invalid or expired access token");
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
         // We implement no JWS extension, so any `crit` (even an empty one, which RFC 7515
