@@ -42,6 +42,15 @@ pub enum AuditKind {
     UserDeleted,
     /// An administrator mailed the user a password reset link.
     PasswordResetSent,
+    /// A sensitive change (erasing the account, changing its email) was refused: wrong
+    /// current password.
+    ReauthenticationFailed,
+    /// The user asked to change their email; a confirmation link went to the new address.
+    EmailChangeRequested,
+    /// The confirmation link was followed: the account has its new address.
+    EmailChanged,
+    /// The old address undid a change of the account's email.
+    EmailChangeUndone,
 }
 
 impl AuditKind {
@@ -66,6 +75,10 @@ impl AuditKind {
             AuditKind::UserUpdated => "user_updated",
             AuditKind::UserDeleted => "user_deleted",
             AuditKind::PasswordResetSent => "password_reset_sent",
+            AuditKind::ReauthenticationFailed => "reauthentication_failed",
+            AuditKind::EmailChangeRequested => "email_change_requested",
+            AuditKind::EmailChanged => "email_changed",
+            AuditKind::EmailChangeUndone => "email_change_undone",
         }
     }
 }
@@ -91,6 +104,7 @@ impl AuditKind {
         match self {
             AuditKind::LoginFailed
             | AuditKind::PasswordChangeFailed
+            | AuditKind::ReauthenticationFailed
             | AuditKind::RefreshReuseDetected
             | AuditKind::RateLimited => "failure",
             _ => "success",

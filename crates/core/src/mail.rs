@@ -22,16 +22,22 @@ pub enum MailKind {
     PasswordChanged,
     /// "Your account was deleted" confirmation.
     AccountDeleted,
+    /// "Confirm your new email address", to the new address, with the confirmation link.
+    ConfirmEmailChange,
+    /// "Your email address was changed", to the old address, with the undo link.
+    EmailChanged,
 }
 
 impl MailKind {
-    /// Template base name: `verify_email`, `reset_password`, `password_changed`.
+    /// Template base name: `verify_email`, `reset_password`, `password_changed`, ...
     pub fn template_name(self) -> &'static str {
         match self {
             MailKind::VerifyEmail => "verify_email",
             MailKind::ResetPassword => "reset_password",
             MailKind::PasswordChanged => "password_changed",
             MailKind::AccountDeleted => "account_deleted",
+            MailKind::ConfirmEmailChange => "confirm_email_change",
+            MailKind::EmailChanged => "email_changed",
         }
     }
 }
@@ -116,6 +122,20 @@ impl MailRenderer for PlainRenderer {
                 format!(
                     "Your account at {} and everything tied to it were deleted, as you asked.",
                     ctx.public_url
+                ),
+            ),
+            MailKind::ConfirmEmailChange => (
+                "Confirm your new email address",
+                format!(
+                    "Confirm that this is the new email address of your account by opening this link (valid for {}):\n{link}\nIf you did not ask for this, ignore this mail.",
+                    ctx.expires_in
+                ),
+            ),
+            MailKind::EmailChanged => (
+                "Your email address was changed",
+                format!(
+                    "The email address of your account was changed, and mail now goes to the new address. If this was not you, undo the change with this link (valid for {}) and change your password:\n{link}",
+                    ctx.expires_in
                 ),
             ),
         };

@@ -185,6 +185,11 @@ pub enum TokenPurpose {
     VerifyEmail,
     /// Allows setting a new password without the old one.
     ResetPassword,
+    /// Proves control of the new address of an email change; its `email` is that address
+    /// as typed.
+    ChangeEmail,
+    /// Lets the old address undo an email change; its `email` is the old address as it was.
+    RevertEmail,
 }
 
 impl TokenPurpose {
@@ -193,6 +198,8 @@ impl TokenPurpose {
         match self {
             TokenPurpose::VerifyEmail => "verify_email",
             TokenPurpose::ResetPassword => "reset_password",
+            TokenPurpose::ChangeEmail => "change_email",
+            TokenPurpose::RevertEmail => "revert_email",
         }
     }
 
@@ -201,6 +208,8 @@ impl TokenPurpose {
         match s {
             "verify_email" => Some(TokenPurpose::VerifyEmail),
             "reset_password" => Some(TokenPurpose::ResetPassword),
+            "change_email" => Some(TokenPurpose::ChangeEmail),
+            "revert_email" => Some(TokenPurpose::RevertEmail),
             _ => None,
         }
     }
@@ -215,7 +224,8 @@ pub struct NewOneTimeToken {
     pub user_id: UserId,
     /// What it allows.
     pub purpose: TokenPurpose,
-    /// The address the token was mailed to (lower-cased).
+    /// The address the token was mailed to: lower-cased, except for [`TokenPurpose::ChangeEmail`]
+    /// and [`TokenPurpose::RevertEmail`], which keep the address as it is to be written.
     pub email: String,
     /// Issued at.
     pub created_at: DateTime<Utc>,

@@ -61,6 +61,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(routes::admin::router())
         .merge(routes::admin_sessions::router())
         .merge(routes::me::router())
+        .merge(routes::email_change::router())
         .merge(routes::introspect::router())
         .merge(routes::forward_auth::router())
         .merge(routes::meta::router())

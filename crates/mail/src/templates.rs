@@ -1,7 +1,8 @@
 //! [`TemplateRenderer`]: account mails from MiniJinja templates, built in or overridden by the
 //! operator from a folder.
 //!
-//! Each [`MailKind`] has three templates: `<kind>.subject` (one line), `<kind>.txt` (the plain
+//! Each [`MailKind`] (`verify_email`, `reset_password`, `password_changed`, `account_deleted`,
+//! `confirm_email_change`, `email_changed`) has three templates: `<kind>.subject` (one line), `<kind>.txt` (the plain
 //! text part) and `<kind>.html` (the HTML part, autoescaped). The built-in HTML templates extend
 //! `layout.html`. An operator folder may hold any of these files; each one found replaces the
 //! built-in template of that name, the others stay as shipped.
@@ -78,16 +79,42 @@ const BUILT_IN: &[(&str, &str)] = &[
         "account_deleted.html",
         include_str!("../templates/account_deleted.html"),
     ),
+    (
+        "confirm_email_change.subject",
+        include_str!("../templates/confirm_email_change.subject"),
+    ),
+    (
+        "confirm_email_change.txt",
+        include_str!("../templates/confirm_email_change.txt"),
+    ),
+    (
+        "confirm_email_change.html",
+        include_str!("../templates/confirm_email_change.html"),
+    ),
+    (
+        "email_changed.subject",
+        include_str!("../templates/email_changed.subject"),
+    ),
+    (
+        "email_changed.txt",
+        include_str!("../templates/email_changed.txt"),
+    ),
+    (
+        "email_changed.html",
+        include_str!("../templates/email_changed.html"),
+    ),
 ];
 
 /// The subfolder of the operator folder that holds the hosted pages' templates.
 const PAGES_FOLDER: &str = "pages";
 
-const KINDS: [MailKind; 4] = [
+const KINDS: [MailKind; 6] = [
     MailKind::VerifyEmail,
     MailKind::ResetPassword,
     MailKind::PasswordChanged,
     MailKind::AccountDeleted,
+    MailKind::ConfirmEmailChange,
+    MailKind::EmailChanged,
 ];
 
 /// Renders account mails from templates (implements [`MailRenderer`]).

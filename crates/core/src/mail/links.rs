@@ -19,6 +19,8 @@ pub struct MailLinks {
     verify: String,
     reset: String,
     forgot_password: String,
+    confirm_email_change: String,
+    undo_email_change: String,
 }
 
 impl MailLinks {
@@ -28,6 +30,10 @@ impl MailLinks {
             verify: format!("{public_url}/verify-email?token={TOKEN_PLACEHOLDER}"),
             reset: format!("{public_url}/reset-password?token={TOKEN_PLACEHOLDER}"),
             forgot_password: format!("{public_url}/forgot-password"),
+            confirm_email_change: format!(
+                "{public_url}/confirm-email-change?token={TOKEN_PLACEHOLDER}"
+            ),
+            undo_email_change: format!("{public_url}/undo-email-change?token={TOKEN_PLACEHOLDER}"),
         }
     }
 
@@ -53,6 +59,18 @@ impl MailLinks {
     /// The reset link carrying `token`.
     pub fn reset(&self, token: &str) -> String {
         self.reset.replace(TOKEN_PLACEHOLDER, token)
+    }
+
+    /// The link to the new address of an email change, carrying `token`: authgate's
+    /// `/confirm-email-change` page (no app template: the page posts to authgate itself).
+    pub fn confirm_email_change(&self, token: &str) -> String {
+        self.confirm_email_change.replace(TOKEN_PLACEHOLDER, token)
+    }
+
+    /// The undo link to the old address of an email change, carrying `token`: authgate's
+    /// `/undo-email-change` page.
+    pub fn undo_email_change(&self, token: &str) -> String {
+        self.undo_email_change.replace(TOKEN_PLACEHOLDER, token)
     }
 
     /// Where someone who did not change their password asks for a reset link (the

@@ -246,7 +246,7 @@ impl AuthService {
     /// account logs in by and against the login's per-IP rate, so guessing it here is as
     /// limited as guessing at `/login` and fills the same account block. Refusals are
     /// audited.
-    fn begin_password_guess(
+    pub(super) fn begin_password_guess(
         &self,
         user: &User,
         client: &ClientInfo,
@@ -372,6 +372,13 @@ impl AuthService {
                 cfg.reset_token_ttl,
                 cfg.mail_links.reset(token.expose()),
             ),
+            // Their links carry an address other than the account's (email_change.rs).
+            TokenPurpose::ChangeEmail | TokenPurpose::RevertEmail => {
+                return Err(AuthError::Internal(format!(
+                    "{} links are not sent to the account's address",
+                    purpose.as_str()
+                )))
+            }
         };
         let now = self.now();
         let rendered = self

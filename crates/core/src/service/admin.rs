@@ -62,12 +62,15 @@ impl AuthService {
             ));
         }
         let record = self.managed_user(target).await?;
-        if disabled && record.disabled_at.is_none() {
-            self.keep_an_admin(&record).await?;
-        }
+        let guard = if disabled && record.disabled_at.is_none() {
+            Some(self.keep_an_admin(&record).await?)
+        } else {
+            None
+        };
         let now = self.now();
         let at = disabled.then_some(now);
         let changed = self.inner.store.set_disabled(target, at).await;
+        drop(guard);
         match self.user_changed(target, changed) {
             Err(AuthError::NotFound(_)) => return Err(AuthError::NotFound("No such user")),
             other => other?,
@@ -108,15 +111,19 @@ impl AuthService {
     }
 
     /// `LastAdmin` if `record` is an enabled administrator and no other one is enabled: the
-    /// one check before demoting, disabling or deleting an account.
-    ///
-    /// A count, then a separate write: two administrators demoting each other at the same
-    /// instant could both pass. The CLI (through the admin socket) can always appoint a new
-    /// administrator, so that race cannot lock the operator out.
-    pub(super) async fn keep_an_admin(&self, record: &UserRecord) -> Result<(), AuthError> {
+    /// one check before demoting, disabling or deleting an account. Hold the returned guard
+    /// until the write is done: while it lives, no other such change in this process can
+    /// count the administrators, so two administrators demoting each other at once cannot
+    /// both pass. (Several nodes on one database still could, in the same instant; the CLI
+    /// can always appoint a new administrator, so that cannot lock the operator out.)
+    pub(super) async fn keep_an_admin(
+        &self,
+        record: &UserRecord,
+    ) -> Result<AdminCountGuard<'_>, AuthError> {
         if record.user.role != Role::ADMIN || record.disabled_at.is_some() {
-            return Ok(());
+            return Ok(AdminCountGuard { _held: None });
         }
+        let guard = self.inner.admin_changes.lock().await;
         let admins = self
             .inner
             .store
@@ -125,6 +132,13 @@ impl AuthService {
         if admins <= 1 {
             return Err(AuthError::LastAdmin);
         }
-        Ok(())
+        Ok(AdminCountGuard { _held: Some(guard) })
     }
+}
+
+/// Keeps other changes that could remove an administrator waiting (see
+/// [`AuthService::keep_an_admin`]); dropped once the change is written.
+#[must_use = "hold it until the change is written"]
+pub(super) struct AdminCountGuard<'a> {
+    _held: Option<tokio::sync::MutexGuard<'a, ()>>,
 }

@@ -179,10 +179,14 @@ impl AuthService {
         self.require_admin(actor).await?;
         let record = self.managed_user(id).await?;
         let patch = self.admin_patch(change)?;
-        if patch.role.as_deref().is_some_and(|r| r != Role::ADMIN) {
-            self.keep_an_admin(&record).await?;
-        }
+        let demotes = patch.role.as_deref().is_some_and(|r| r != Role::ADMIN);
+        let guard = if demotes {
+            Some(self.keep_an_admin(&record).await?)
+        } else {
+            None
+        };
         let updated = self.inner.store.update_user(id, &patch).await;
+        drop(guard);
         self.user_changed(id, updated)?;
         let detail = change_detail(&record.user, &patch, actor);
         self.audit(AuditKind::UserUpdated, client)
@@ -244,8 +248,9 @@ impl AuthService {
             ));
         }
         let record = self.managed_user(id).await?;
-        self.keep_an_admin(&record).await?;
+        let guard = self.keep_an_admin(&record).await?;
         self.erase(&record, None).await?;
+        drop(guard);
         let by = actor.by();
         self.audit(AuditKind::UserDeleted, client)
             .user(id)

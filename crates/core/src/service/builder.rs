@@ -92,6 +92,7 @@ impl AuthServiceBuilder {
                 renderer: self.renderer,
                 mail_ready: Arc::new(Notify::new()),
                 background: closed_tracker(),
+                admin_changes: tokio::sync::Mutex::new(()),
             }),
         }
     }

@@ -10,6 +10,7 @@ mod admin_users;
 mod audit_entry;
 mod audit_writer;
 mod builder;
+mod email_change;
 mod identify;
 mod import;
 mod login;
@@ -47,6 +48,7 @@ pub use admin_users::{
     AdminUserChange, ManagedUser, UserDetail, UserListQuery, UserPage, DEFAULT_PAGE, MAX_PAGE,
 };
 pub use builder::AuthServiceBuilder;
+pub use email_change::{EmailChange, EMAIL_CHANGE_UNDO_HOURS};
 pub use identify::Identity;
 pub use import::ImportRecord;
 pub use login::LoginRequest;
@@ -102,6 +104,8 @@ struct Inner {
     /// Work a request started and did not wait for (forgot-password's look-up and mail).
     /// Closed from the start, so `wait` means "until none is running".
     background: TaskTracker,
+    /// Held from counting the administrators to writing a change that could remove one.
+    admin_changes: tokio::sync::Mutex<()>,
 }
 
 impl AuthService {

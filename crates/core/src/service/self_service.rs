@@ -102,8 +102,8 @@ impl AuthService {
         password: Option<SecretString>,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
-        let record = self.reauthenticate(who, password).await?;
-        self.keep_an_admin(&record).await?;
+        let record = self.reauthenticate(who, password, client).await?;
+        let guard = self.keep_an_admin(&record).await?;
         let confirmation = match record.user.email.as_deref() {
             Some(to) => {
                 let ctx = self.mail_context(&record.user, None);
@@ -113,6 +113,7 @@ impl AuthService {
             None => None,
         };
         self.erase(&record, confirmation).await?;
+        drop(guard);
         self.audit(AuditKind::UserDeleted, client)
             .principal(who)
             .detail("by self")
@@ -147,11 +148,13 @@ impl AuthService {
 
     /// The caller's stored account, if `password` is its password (re-authentication for
     /// a sensitive change); `Validation` when missing, `WrongCurrentPassword` (401) when
-    /// wrong.
+    /// wrong. Each try counts like a login guess (the login's per-IP rate and the account's
+    /// block, as for changing the password), and a wrong one is audited.
     pub(super) async fn reauthenticate(
         &self,
         who: &Principal,
         password: Option<SecretString>,
+        client: &ClientInfo,
     ) -> Result<UserRecord, AuthError> {
         let password =
             password.ok_or_else(|| AuthError::field("currentPassword", "is required"))?;
@@ -159,6 +162,7 @@ impl AuthService {
         let record = record.ok_or(AuthError::Unauthenticated(
             "Session has been revoked or has expired",
         ))?;
+        let attempts = self.begin_password_guess(&record.user, client)?;
         let too_long = password.expose_secret().len() > crate::policy::MAX_PASSWORD_BYTES;
         if too_long
             || !self
@@ -168,7 +172,14 @@ impl AuthService {
                 .await?
                 .ok
         {
+            self.audit(AuditKind::ReauthenticationFailed, client)
+                .principal(who)
+                .detail("wrong current password")
+                .record();
             return Err(AuthError::WrongCurrentPassword);
+        }
+        for attempt in attempts {
+            self.inner.limiter.login_succeeded(attempt);
         }
         Ok(record)
     }

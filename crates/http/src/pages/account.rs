@@ -1,7 +1,7 @@
 //! `/account`: the signed-in user's profile, devices (each can be signed out, or all but
-//! this one), password change and a new verification link. Each action is the API's flow:
-//! `list_sessions`, `revoke_session`, `end_other_sessions`, `change_password`,
-//! `resend_verification`.
+//! this one), password change, email change and a new verification link. Each action is the
+//! API's flow: `list_sessions`, `revoke_session`, `end_other_sessions`, `change_password`,
+//! `request_email_change`, `resend_verification`.
 
 use authgate_core::domain::ClientInfo;
 use authgate_core::tokens::Principal;
@@ -104,6 +104,52 @@ pub(crate) async fn change_password(
             clear_session_cookies(&site),
         ),
         Err(e) => refused(&site, &headers, &who, e, cookies).await,
+    }
+}
+
+/// `POST /account/email`: mails a confirmation link to the new address; other devices are
+/// signed out.
+pub(crate) async fn change_email(
+    site: Site,
+    Client(client): Client,
+    headers: HeaderMap,
+    fields: Fields,
+) -> Response {
+    let (who, cookies) = match genuine_visit(&site, &headers, &client, &fields).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    let password = Some(SecretString::from(fields.text("emailPassword")));
+    let new_email = fields.text("newEmail");
+    match site
+        .app
+        .service
+        .request_email_change(&who, password, Some(&new_email), &client)
+        .await
+    {
+        Ok(()) => see_other(&site, "/account?notice=email-change-sent", cookies),
+        Err(e) => refused(&site, &headers, &who, for_email_form(e), cookies).await,
+    }
+}
+
+/// The flow's refusal addressed to the change-email form's fields, `newEmail` and
+/// `emailPassword` (the password form on the same page has the `currentPassword` field).
+fn for_email_form(e: AuthError) -> AuthError {
+    match e {
+        AuthError::Conflict { field: "email" } => {
+            AuthError::field("newEmail", "is already registered")
+        }
+        AuthError::WrongCurrentPassword => AuthError::field("emailPassword", "is incorrect"),
+        AuthError::Validation {
+            message,
+            mut details,
+        } => {
+            if let Some(problems) = details.remove("currentPassword") {
+                details.insert("emailPassword".to_owned(), problems);
+            }
+            AuthError::Validation { message, details }
+        }
+        other => other,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The hosted pages: server-rendered HTML for people, working without JavaScript:
 //! `/login`, `/register`, `/forgot-password`, `/reset-password?token=`,
-//! `/verify-email?token=`, `/account` and `/logout`.
+//! `/verify-email?token=`, `/account`, `/logout`, and the two links of an email change,
+//! `/confirm-email-change?token=` and `/undo-email-change?token=`.
 //!
 //! Every page calls the same [`authgate_core::AuthService`] flows as the JSON routes, so
 //! the password policy, rate limits, lockout and enumeration-safe answers are the API's;
@@ -17,6 +18,7 @@ mod config;
 mod cookie_jar;
 mod csrf;
 mod device;
+mod email_change;
 mod feedback;
 mod forgot;
 mod form;
@@ -52,6 +54,14 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/reset-password", get(reset::show).post(reset::submit))
         .route("/verify-email", get(verify::show).post(verify::submit))
         .route("/logout", get(logout::show).post(logout::submit))
+        .route(
+            "/confirm-email-change",
+            get(email_change::show_confirm).post(email_change::submit_confirm),
+        )
+        .route(
+            "/undo-email-change",
+            get(email_change::show_undo).post(email_change::submit_undo),
+        )
         .route("/account", get(account::show))
         .route("/account/sessions/end", post(account::end_session))
         .route(
@@ -59,6 +69,7 @@ pub(crate) fn router() -> Router<AppState> {
             post(account::end_other_sessions),
         )
         .route("/account/password", post(account::change_password))
+        .route("/account/email", post(account::change_email))
         .route("/account/verification", post(account::resend_verification))
         .route("/assets/{file}", get(assets::stylesheet))
         .route("/favicon.ico", get(assets::favicon))

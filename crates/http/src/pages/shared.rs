@@ -91,6 +91,7 @@ pub(crate) fn notice(key: Option<&str>) -> Option<String> {
         "session-ended" => "That device is signed out.",
         "others-ended" => "Every other device is signed out.",
         "verification-sent" => "A new verification link is on its way to your inbox.",
+        "email-change-sent" => "A confirmation link is on its way to the new address: your account keeps its address until the link is opened. Every other device was signed out.",
         _ => return None,
     };
     Some(text.to_owned())

@@ -60,6 +60,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../templates/pages/message.html"),
     ),
     (
+        "email_change.html",
+        include_str!("../../templates/pages/email_change.html"),
+    ),
+    (
         STYLESHEET,
         include_str!("../../templates/pages/authgate.css"),
     ),
@@ -76,10 +80,11 @@ pub(crate) enum Page {
     Account,
     Logout,
     Message,
+    EmailChange,
 }
 
 impl Page {
-    const ALL: [Page; 8] = [
+    const ALL: [Page; 9] = [
         Page::Login,
         Page::Register,
         Page::ForgotPassword,
@@ -88,6 +93,7 @@ impl Page {
         Page::Account,
         Page::Logout,
         Page::Message,
+        Page::EmailChange,
     ];
 
     fn template(self) -> &'static str {
@@ -100,6 +106,7 @@ impl Page {
             Page::Account => "account.html",
             Page::Logout => "logout.html",
             Page::Message => "message.html",
+            Page::EmailChange => "email_change.html",
         }
     }
 }

@@ -44,6 +44,8 @@ pub(crate) struct PageView {
     pub(crate) paragraphs: Vec<String>,
     /// The message page's way on.
     pub(crate) next: Option<LinkView>,
+    /// A one-button form: where it posts and what its button says.
+    pub(crate) action: Option<LinkView>,
 }
 
 /// The operator's branding.
@@ -85,6 +87,10 @@ pub(crate) struct FieldErrors {
     pub(crate) email: Vec<String>,
     pub(crate) current_password: Vec<String>,
     pub(crate) new_password: Vec<String>,
+    /// The account page's change-email form.
+    pub(crate) new_email: Vec<String>,
+    /// Its password field (the password form on the same page has `currentPassword`).
+    pub(crate) email_password: Vec<String>,
 }
 
 impl FieldErrors {
@@ -101,6 +107,8 @@ impl FieldErrors {
                 "Current password",
             ),
             "newPassword" => (&mut self.new_password, "newPassword", "New password"),
+            "newEmail" => (&mut self.new_email, "newEmail", "New email address"),
+            "emailPassword" => (&mut self.email_password, "emailPassword", "Your password"),
             _ => return None,
         };
         Some((list, FieldRef { id, label }))
@@ -163,6 +171,8 @@ impl PageView {
             email: problem(),
             current_password: problem(),
             new_password: problem(),
+            new_email: problem(),
+            email_password: problem(),
         };
         view.rd = Some("/account".into());
         view.token = Some("sample-token".into());
@@ -192,6 +202,10 @@ impl PageView {
         view.next = Some(LinkView {
             href: "/account".into(),
             label: "Go on".into(),
+        });
+        view.action = Some(LinkView {
+            href: "/confirm-email-change".into(),
+            label: "Confirm".into(),
         });
         view
     }

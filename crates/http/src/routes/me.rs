@@ -78,7 +78,8 @@ async fn update_me(
     responses((status = 200, body = MessageResponse),
         (status = 400, description = "`currentPassword` missing", body = ErrorBody),
         (status = 401, description = "`invalid_current_password`, or not authenticated", body = ErrorBody),
-        (status = 409, description = "`last_admin`: the last administrator", body = ErrorBody)))]
+        (status = 409, description = "`last_admin`: the last administrator", body = ErrorBody),
+        (status = 429, description = "rate_limited: wrong passwords count toward the login block", body = ErrorBody)))]
 async fn delete_me(
     State(app): State<AppState>,
     AuthUser(who): AuthUser,

@@ -4,6 +4,7 @@ pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod admin_sessions;
 pub(crate) mod audit;
+pub(crate) mod email_change;
 pub(crate) mod forward_auth;
 pub(crate) mod introspect;
 pub(crate) mod me;

@@ -307,7 +307,7 @@ pub const SETTINGS: &[Setting] = &[
     s(
         "rate_limit_resend_per_account",
         "5/hour",
-        "verification mails per account",
+        "verification and email-change mails per account",
     ),
     s(
         "login_free_attempts",

@@ -548,3 +548,53 @@ async fn every_admin_route_is_in_the_openapi_document() {
         );
     }
 }
+
+/// `who` gives up the administrator role.
+async fn step_down(app: &TestApp, who: &TestUser) -> Answer {
+    let body = Some(json!({ "role": "user" }));
+    call(app, Method::PATCH, &user_path(who), &who.access, body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_administrators_stepping_down_at_the_same_instant_leave_one_administrator() {
+    let (app, first, second) = app_with_admin().await;
+    let promote = Some(json!({ "role": "admin" }));
+    let promoted = call(
+        &app,
+        Method::PATCH,
+        &user_path(&second),
+        &first.access,
+        promote,
+    )
+    .await;
+    assert_eq!(promoted.status, StatusCode::OK, "{}", promoted.body);
+
+    for round in 0..5 {
+        let (a, b) = tokio::join!(step_down(&app, &first), step_down(&app, &second));
+
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::CONFLICT],
+            "round {round}: {} / {}",
+            a.body,
+            b.body
+        );
+        let (stayed, left) = if a.status == StatusCode::OK {
+            (&second, &first)
+        } else {
+            (&first, &second)
+        };
+        let promote = Some(json!({ "role": "admin" }));
+        let back = call(
+            &app,
+            Method::PATCH,
+            &user_path(left),
+            &stayed.access,
+            promote,
+        )
+        .await;
+        assert_eq!(back.status, StatusCode::OK, "round {round}: {}", back.body);
+    }
+}

@@ -22,6 +22,8 @@ mod cookie_rules;
 mod cookies_csrf;
 mod cors;
 mod disconnects;
+mod durability;
+mod email_change;
 mod forward_auth;
 mod introspect;
 mod keys;

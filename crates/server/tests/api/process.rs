@@ -122,6 +122,13 @@ impl Server {
         Answer::of(res.await.expect("request sent")).await
     }
 
+    /// Kills the process with SIGKILL and waits until it is gone (a crash: nothing is
+    /// flushed or closed by the server).
+    pub(crate) fn kill_9(&mut self) {
+        self.child.kill().expect("SIGKILL sent");
+        self.child.wait().expect("the process is gone");
+    }
+
     /// Sends `signal` (`INT`, `TERM`) to the server with kill(1).
     fn signal(&self, signal: &str) {
         let pid = self.child.id().to_string();
