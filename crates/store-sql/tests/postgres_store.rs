@@ -229,3 +229,23 @@ fn every_migration_once() -> Vec<(i64, bool)> {
     versions.sort_unstable();
     versions.into_iter().map(|v| (v, true)).collect()
 }
+
+#[tokio::test]
+async fn the_user_search_can_be_answered_from_the_prefix_indexes() {
+    let Some(db) = TestDatabase::create(SUITE).await else {
+        return;
+    };
+    let store = db.store_with(INSTANCE).await;
+    store.migrate().await.unwrap();
+    let search = authgate_core::store::UserSearch {
+        prefix: Some("ada".into()),
+        limit: 50,
+        ..Default::default()
+    };
+
+    let plan = store.explain_user_search(&search).await.expect("a plan");
+
+    assert!(plan.contains("users_email_prefix_idx"), "{plan}");
+    assert!(plan.contains("users_username_prefix_idx"), "{plan}");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+}

@@ -28,3 +28,28 @@ async fn the_database_file_is_in_wal_mode_with_a_wal_file_beside_it() {
     );
     other.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_user_search_reads_the_email_and_username_indexes_not_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("authgate.db").display());
+    let store = SqliteStore::connect(&url).await.expect("opening the file");
+    store.migrate().await.expect("migrating");
+    let search = authgate_core::store::UserSearch {
+        prefix: Some("ada".into()),
+        limit: 50,
+        ..Default::default()
+    };
+
+    let plan = store.explain_user_search(&search).await.expect("a plan");
+
+    assert!(
+        plan.contains("(email_normalized>? AND email_normalized<?)"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("(username_normalized>? AND username_normalized<?)"),
+        "{plan}"
+    );
+    assert!(!plan.contains("SCAN users"), "{plan}");
+}
