@@ -98,6 +98,13 @@ LOGIN_RATIO = 0.9
 REFRESH_RPS = 2000.0
 IDLE_RSS_MB, STORM_RSS_MB = 30.0, 120.0
 STARTUP_MS = 200.0
+# Issue 15: GET /me (EdDSA) against the bare axum HS256 /verify of the peers, refresh
+# against /me, login and register against cores / hash time.
+ME_VS_BARE_AXUM = 0.6
+REFRESH_VS_ME = 0.4
+# The peers of ../shared/peers, run by its run-all.sh after authgate's scenarios.
+PEERS_DIR = Path(os.environ.get("PEERS_DIR", ROOT.parent / "shared" / "peers"))
+PEERS = os.environ.get("PEERS", "express-seed express-seed-keyobj better-auth hello-axum")
 
 
 def log(msg: str) -> None:
@@ -816,7 +823,8 @@ def busy_cell(r: Result) -> str:
     return f"{r.idle_before:.0f}% / {r.other_during:.0f}%{flag}"
 
 
-def render(info: dict, results: list[Result], extra_rows: list[str], hash_line: str, notes: list[str], analysis: str) -> str:
+def render(info: dict, results: list[Result], extra_rows: list[str], hash_line: str, notes: list[str], analysis: str,
+           peers: list[str]) -> str:
     busy = [r for r in results if r.idle_before > MAX_IDLE_BUSY]
     lines = [
         "# Performance",
@@ -880,6 +888,11 @@ def render(info: dict, results: list[Result], extra_rows: list[str], hash_line: 
         )
     lines += extra_rows
     lines += ["", "non-2xx counts HTTP errors plus socket errors and timeouts; it must be 0.", ""]
+    lines += ["## The peers, minutes later in the same run", "",
+              "`../shared/peers/run-all.sh` with this run's DURATION, WARMUP, THREADS and CONNECTIONS: "
+              "the Express tutorial stack (jsonwebtoken with the secret string, and with a prepared "
+              "KeyObject), Better Auth, and a bare axum route verifying an HS256 token (no database). "
+              "Their own bench.sh measures them (CPU from `/proc`, like ours).", ""] + peers
     if notes:
         lines += ["### Notes from this run", ""] + [f"- {n}" for n in notes] + [""]
     lines += ["### Problems seen", ""]
@@ -902,6 +915,70 @@ def existing_analysis() -> str:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
+
+
+# ------------------------------------------------------------------ peers
+
+
+def run_peers() -> list[dict[str, str]]:
+    """Runs ../shared/peers/run-all.sh (each peer on a fresh database, measured by its
+    bench.sh with this run's DURATION, WARMUP, THREADS and CONNECTIONS) and returns its
+    summary lines as dicts (`peer`, `route`, `rps`, `p99_ms`, `srv_cpu_pct`, `vmhwm_mb`, ...)."""
+    script = PEERS_DIR / "run-all.sh"
+    if PEERS.strip() in ("", "none") or not script.exists():
+        log(f"peers: skipped ({script} missing or PEERS=none)")
+        return []
+    run_dir = RESULTS / "peers"
+    env = dict(os.environ, PEERS=PEERS, RUN_DIR=str(run_dir), DURATION=str(DURATION),
+               WARMUP=str(WARMUP), THREADS=str(THREADS), CONNECTIONS=str(CONNECTIONS))
+    log(f"peers: {PEERS} (output in {run_dir})")
+    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
+    (RESULTS / "peers.log").write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        problem(f"the peers' run-all.sh failed (exit {done.returncode}); see {RESULTS / 'peers.log'}")
+    summary = run_dir / "summary.txt"
+    rows = []
+    for line in (summary.read_text().splitlines() if summary.exists() else []):
+        fields = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
+        if "peer" in fields and "rps" in fields:
+            rows.append(fields)
+    return rows
+
+
+def peer_cpu_ms(row: dict[str, str]) -> float | None:
+    """Server CPU per request in ms, from the peer's CPU use in % of a core and its rps."""
+    try:
+        return float(row["srv_cpu_pct"]) * 10.0 / float(row["rps"])
+    except (KeyError, ValueError, ZeroDivisionError):
+        return None
+
+
+def peer_rows(peers: list[dict[str, str]], ours: dict[str, Result]) -> list[str]:
+    """The peers' table: each measurement beside authgate's comparable row of this run."""
+    if not peers:
+        return ["_The peers were not run (PEERS=none, or no `../shared/peers/run-all.sh`)._", ""]
+    lines = [
+        "| peer | route | rps | p99 ms | server CPU / req | peak RSS | authgate's comparable row | authgate / peer (rps) |",
+        "| --- | --- | --: | --: | --: | --: | --- | --: |",
+    ]
+    for row in peers:
+        route = row.get("route", "")
+        if "login" in route or "sign-in" in route:
+            mine = ours.get("login")
+        elif "register" in route or "sign-up" in route:
+            mine = ours.get("register")
+        else:  # "who am I", get-session, /verify and /hello
+            mine = ours.get("me")
+        rps = float(row["rps"])
+        ratio = f"{mine.rps / rps:.2f}×" if mine and rps else "–"
+        cpu = peer_cpu_ms(row)
+        lines.append(
+            f"| {row['peer']} | `{route}` | {rps:,.0f} | {row.get('p99_ms', '–')} | "
+            f"{fmt(cpu, '.3f')}{' ms' if cpu is not None else ''} | "
+            f"{row['vmhwm_mb'] + ' MB' if 'vmhwm_mb' in row else '–'} | "
+            f"{mine.label if mine else '–'} | {ratio} |"
+        )
+    return lines + [""]
 
 
 # ------------------------------------------------------------------ main
@@ -1033,9 +1110,10 @@ def run(work: Path) -> None:
         r.target = f"≥ {PROTECT_RATIO:.0%} of /me in this run: {ratio:.0%} of {me.rps if me else 0:,.0f}"
         r.verdict = verdict(ratio >= PROTECT_RATIO and not (r.non2xx or r.sock_err))
 
-    def judge_refresh(r: Result) -> None:
-        r.target = f"≥ {REFRESH_RPS:,.0f} rps, all 2xx"
-        r.verdict = verdict(r.rps >= REFRESH_RPS and not (r.non2xx or r.sock_err or r.extra.get("empty")))
+    def judge_refresh(r: Result, me: Result | None) -> None:
+        ratio = r.rps / me.rps if me and me.rps else 0.0
+        r.target = f"≥ {REFRESH_VS_ME:.0%} of /me in this run, all 2xx: {ratio:.0%} of {me.rps if me else 0:,.0f}"
+        r.verdict = verdict(ratio >= REFRESH_VS_ME and not (r.non2xx or r.sock_err or r.extra.get("empty")))
 
     for rows, ceiling_r in ((sqlite_rows, ceil), (pg_rows, ceil)):
         me_row = next((r for r in rows if r.key.removeprefix("pg-") == "me"), None)
@@ -1048,7 +1126,7 @@ def run(work: Path) -> None:
             elif kind == "login":
                 judge_login(r)
             elif kind == "refresh":
-                judge_refresh(r)
+                judge_refresh(r, me_row)
             elif kind == "register":
                 r.target = "– (hash-bound, like login)"
                 r.verdict = "" if not (r.non2xx or r.sock_err) else "**errors**"
@@ -1093,8 +1171,21 @@ def run(work: Path) -> None:
     if overrides:
         notes.append("Server environment overrides from the caller: " + ", ".join(f"`{k}`" for k in overrides) + ".")
 
+    # The peers last, each on a quiet machine after ours have stopped.
+    peers = run_peers()
+    ours = {r.key: r for r in sqlite_rows}
+    bare = next((p for p in peers if p.get("peer") == "hello-axum" and "verify" in p.get("route", "")), None)
+    if bare and "me" in ours:
+        me = ours["me"]
+        ratio = me.rps / float(bare["rps"])
+        extra_rows.append(
+            f"| GET /api/auth/me (EdDSA) against the peers' bare axum HS256 GET /verify | {CONNECTIONS} | "
+            f"{me.rps:,.0f} | | | | | | | ≥ {ME_VS_BARE_AXUM:.0%} of {float(bare['rps']):,.0f}: {ratio:.0%} | "
+            f"{verdict(ratio >= ME_VS_BARE_AXUM)} |"
+        )
+
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(render(info, results, extra_rows, hash_line, notes, existing_analysis()))
+    OUT.write_text(render(info, results, extra_rows, hash_line, notes, existing_analysis(), peer_rows(peers, ours)))
     log(f"wrote {OUT}")
     print(OUT.read_text().split(MARKER, 1)[0])
 

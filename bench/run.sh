@@ -5,8 +5,10 @@
 # measures on loopback with wrk: the no-database ceiling (GET /verify), GET /me,
 # POST /introspect and GET /forward-auth (each judged against /me's rps), login,
 # refresh, register, /me under a login flood, RSS idle and under 1,000 concurrent logins,
-# and start-up to ready; and rewrites docs/performance.md (the hand-written part below the
-# `<!-- analysis -->` marker is kept). Takes about 5 minutes after the build.
+# and start-up to ready; then the peers of ../shared/peers (their run-all.sh: the Express
+# tutorial stack, Better Auth, a bare axum HS256 route) with the same settings; and rewrites
+# docs/performance.md (the hand-written part below the `<!-- analysis -->` marker is kept).
+# Takes about 5 minutes after the build, plus about 4 for the peers (and their first npm ci).
 #
 # Needs: the Rust toolchain, python3 (standard library only) and wrk (apt-get install -y wrk).
 #
@@ -23,6 +25,8 @@
 #   MAX_IDLE_BUSY [15]         warn when other processes use more than this % of a core
 #   IDLE_WAIT [20]             before each run, wait up to this many seconds for that
 #   OUT [docs/performance.md]  RESULTS_DIR [bench/results]  (raw wrk output, server logs)
+#   PEERS [express-seed express-seed-keyobj better-auth hello-axum]  which peers (none: skip)
+#   PEERS_DIR [../shared/peers]  where run-all.sh is
 #   AUTHGATE_HASH_*            passed to the server and to the hash timer alike
 #
 # Cleanup: kit.py stops every process it started (by pid) on exit, Ctrl-C or SIGTERM, and
