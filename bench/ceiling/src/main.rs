@@ -12,6 +12,11 @@
 //!   `hash_time median_ms=.. min_ms=.. max_ms=.. iterations=.. memory_kib=.. time_cost=..
 //!   parallelism=..`. One core can do at most `1000 / median_ms` logins per second, so login
 //!   throughput is reported as a ratio to `cores * 1000 / median_ms`.
+//! - `authgate-bench seed --database-url URL [--users N] [--sessions-per-user N]
+//!   [--audit-events N]` fills an SQLite or PostgreSQL store through the store's own API
+//!   (see [`seed`]) and prints `seeded users=.. sessions=.. audit_events=.. total_s=..`.
+
+mod seed;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -71,6 +76,24 @@ enum Command {
         #[arg(long, env = "AUTHGATE_HASH_PARALLELISM")]
         parallelism: Option<u32>,
     },
+    /// Fill a store with users, sessions (most expired) and audit events.
+    Seed {
+        /// `sqlite://path` or `postgres://...`; migrated first.
+        #[arg(long)]
+        database_url: String,
+        /// Users to create.
+        #[arg(long, default_value_t = 1_000_000)]
+        users: u64,
+        /// Sessions per user: one live, the others expired within the last 12 hours.
+        #[arg(long, default_value_t = 3)]
+        sessions_per_user: u32,
+        /// Audit events, spread over the users and the last 80 days.
+        #[arg(long, default_value_t = 10_000_000)]
+        audit_events: u64,
+        /// Concurrent writers.
+        #[arg(long, default_value_t = 8)]
+        writers: u32,
+    },
 }
 
 /// Access-token algorithm of the ceiling server.
@@ -107,6 +130,22 @@ fn main() -> Result<(), String> {
                 parallelism: parallelism.unwrap_or(d.parallelism),
             };
             hash_time(params, iterations.max(1))
+        }
+        Command::Seed {
+            database_url,
+            users,
+            sessions_per_user,
+            audit_events,
+            writers,
+        } => {
+            let plan = seed::SeedPlan {
+                users,
+                sessions_per_user: sessions_per_user.max(1),
+                audit_events,
+                writers,
+            };
+            let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+            runtime.block_on(seed::seed(&database_url, plan))
         }
     }
 }

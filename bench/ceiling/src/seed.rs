@@ -1,0 +1,215 @@
+//! `authgate-bench seed`: fills a store with many users, sessions and audit events through
+//! the store's own API (the same statements the service runs), so the kit can measure on a
+//! big database (issue 15: flat cost as the data grows).
+//!
+//! Every user has the password `Analytical7Engine` (hashed once, argon2id, the service's
+//! parameters), an email `seed<N>@bench.example` and a username `seed<N>`; each has
+//! `sessions_per_user` sessions, all but one of them expired within the last 12 hours (dead
+//! sessions are kept for a day, so the server's pruner leaves them); audit events are spread
+//! over those users and the last 80 days (inside the default 90-day retention).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use argon2::password_hash::{PasswordHasher as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use authgate_core::domain::{NewUser, Session, SessionId, User, UserId};
+use authgate_core::hashing::HashParams;
+use authgate_core::secret::TokenHash;
+use authgate_core::store::{AuditRecord, NewSession};
+use authgate_core::Store;
+use authgate_store_sql::{PostgresOptions, PostgresStore, SqliteStore};
+use chrono::{Duration, Utc};
+use rand::RngCore as _;
+
+/// The password of every seeded user.
+pub(crate) const PASSWORD: &str = "Analytical7Engine";
+
+/// How much to write.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SeedPlan {
+    /// Users to create.
+    pub(crate) users: u64,
+    /// Sessions per user (one live, the others expired).
+    pub(crate) sessions_per_user: u32,
+    /// Audit events to write, in batches.
+    pub(crate) audit_events: u64,
+    /// Concurrent writers.
+    pub(crate) writers: u32,
+}
+
+/// Opens the store named by `url` (`sqlite:` or `postgres://`) and brings its schema up to date.
+async fn open(url: &str) -> Result<Arc<dyn Store>, String> {
+    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        Arc::new(SqliteStore::connect(url).await.map_err(|e| e.to_string())?)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let options = PostgresOptions {
+            max_connections: 16,
+        };
+        Arc::new(
+            PostgresStore::connect_with(url, options)
+                .await
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        return Err(format!(
+            "{url}: only sqlite: and postgres:// stores can be seeded"
+        ));
+    };
+    store.migrate().await.map_err(|e| e.to_string())?;
+    Ok(store)
+}
+
+fn password_hash() -> Result<String, String> {
+    let p = HashParams::default();
+    let params =
+        Params::new(p.memory_kib, p.iterations, p.parallelism, None).map_err(|e| e.to_string())?;
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password(PASSWORD.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// The user number `n`, its sessions (the last one live) and their first refresh tokens.
+fn seeded_user(n: u64, hash: &str, sessions: u32) -> (NewUser, Vec<NewSession>) {
+    let now = Utc::now();
+    let id = UserId::new();
+    let user = User {
+        id: id.clone(),
+        email: Some(format!("seed{n}@bench.example")),
+        username: Some(format!("seed{n}")),
+        name: Some(format!("Seeded User {n}")),
+        first_name: None,
+        last_name: None,
+        role: "user".into(),
+        email_verified: true,
+        created_at: now - Duration::days(100),
+        last_login_at: None,
+    };
+    let new_user = NewUser {
+        email_normalized: user.email.clone(),
+        username_normalized: user.username.clone(),
+        user,
+        password_hash: hash.to_owned(),
+    };
+    let mut rng = rand::thread_rng();
+    let sessions = (0..sessions)
+        .map(|i| {
+            let live = i + 1 == sessions;
+            let died = Duration::minutes(i64::from(rng.next_u32() % (12 * 60)) + 1);
+            let expires_at = if live {
+                now + Duration::days(30)
+            } else {
+                now - died
+            };
+            let mut refresh = [0u8; 32];
+            rng.fill_bytes(&mut refresh);
+            NewSession {
+                session: Session {
+                    id: SessionId::new(),
+                    user_id: id.clone(),
+                    created_at: expires_at - Duration::days(30),
+                    last_used_at: expires_at - Duration::days(30),
+                    expires_at,
+                    user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) seed".into()),
+                    ip: Some("192.0.2.10".into()),
+                },
+                refresh_hash: TokenHash(refresh),
+                rotation_key: refresh.to_vec(),
+            }
+        })
+        .collect();
+    (new_user, sessions)
+}
+
+/// One batch of audit events about `users` (ids), spread over the last 80 days.
+fn audit_batch(users: &[UserId], size: usize) -> Vec<AuditRecord> {
+    let mut rng = rand::thread_rng();
+    let now = Utc::now();
+    (0..size)
+        .map(|_| {
+            let user = &users[rng.next_u32() as usize % users.len()];
+            let ago = Duration::seconds(i64::from(rng.next_u32() % (80 * 24 * 3600)));
+            AuditRecord {
+                id: uuid_v7(),
+                at: now - ago,
+                kind: "login_succeeded".into(),
+                outcome: "success".into(),
+                user_id: Some(user.clone()),
+                session_id: None,
+                ip: Some("192.0.2.10".into()),
+                user_agent: Some("seed".into()),
+                request_id: None,
+                detail: None,
+            }
+        })
+        .collect()
+}
+
+fn uuid_v7() -> String {
+    UserId::new().into_string()
+}
+
+/// Writes `plan` into the store at `url`, printing progress; returns nothing but errors.
+pub(crate) async fn seed(url: &str, plan: SeedPlan) -> Result<(), String> {
+    let store = open(url).await?;
+    let hash = Arc::new(password_hash()?);
+    let started = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let mut writers = Vec::new();
+    for _ in 0..plan.writers.max(1) {
+        let (store, hash, next) = (store.clone(), hash.clone(), next.clone());
+        writers.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= plan.users {
+                    return Ok::<_, String>(ids);
+                }
+                let (user, sessions) = seeded_user(n, &hash, plan.sessions_per_user);
+                store.insert_user(&user).await.map_err(|e| e.to_string())?;
+                for s in &sessions {
+                    store.create_session(s).await.map_err(|e| e.to_string())?;
+                }
+                if ids.len() < 10_000 {
+                    ids.push(user.user.id);
+                }
+                if n % 100_000 == 0 {
+                    println!(
+                        "seed users={n} elapsed_s={:.0}",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+        }));
+    }
+    let mut sample = Vec::new();
+    for w in writers {
+        sample.extend(w.await.map_err(|e| e.to_string())??);
+    }
+    let users_done = started.elapsed().as_secs_f64();
+    if sample.is_empty() {
+        return Err("no users to write audit events about".into());
+    }
+    let audit_started = Instant::now();
+    let mut written = 0u64;
+    while written < plan.audit_events {
+        let size = (plan.audit_events - written).min(1_000) as usize;
+        store
+            .record_audit_batch(&audit_batch(&sample, size))
+            .await
+            .map_err(|e| e.to_string())?;
+        written += size as u64;
+    }
+    println!(
+        "seeded users={} sessions={} audit_events={} users_s={users_done:.1} audit_s={:.1} total_s={:.1}",
+        plan.users,
+        plan.users * u64::from(plan.sessions_per_user),
+        plan.audit_events,
+        audit_started.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64(),
+    );
+    Ok(())
+}
