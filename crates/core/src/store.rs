@@ -463,6 +463,11 @@ pub trait Store:
     fn pool_usage(&self) -> Option<PoolUsage> {
         None
     }
+    /// Rate-limit and login-block state in this store, shared by every instance on it;
+    /// `None` when the backend keeps none (the limiter then counts in memory).
+    fn shared_limits(&self) -> Option<std::sync::Arc<dyn crate::limits::SharedLimits>> {
+        None
+    }
 }
 
 /// A snapshot of a store's connection pool.

@@ -287,12 +287,13 @@ impl AuthService {
     }
 
     /// Applies the per-IP limit of `action`, auditing a refusal.
-    fn limit_ip(&self, action: Action, client: &ClientInfo) -> Result<(), AuthError> {
-        self.audit_limited(
-            self.inner.limiter.check_ip(action, client.ip.as_deref()),
-            action,
-            client,
-        )
+    async fn limit_ip(&self, action: Action, client: &ClientInfo) -> Result<(), AuthError> {
+        let checked = self
+            .inner
+            .limiter
+            .check_ip(action, client.ip.as_deref())
+            .await;
+        self.audit_limited(checked, action, client)
     }
 
     /// Audits a limiter's refusal, passing the result through.
@@ -302,7 +303,7 @@ impl AuthService {
         action: Action,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
-        if result.is_err() {
+        if matches!(result, Err(AuthError::RateLimited { .. })) {
             self.audit(AuditKind::RateLimited, client)
                 .detail(action.as_str())
                 .record();

@@ -14,6 +14,7 @@
 mod build;
 mod net;
 mod pages;
+mod scale;
 pub mod settings;
 mod sources;
 mod summary;
@@ -36,6 +37,7 @@ use secrecy::SecretString;
 
 pub use net::{NetSettings, TlsFiles};
 pub use pages::PagesSettings;
+pub use scale::{ScaleSettings, SharedLimitsMode};
 pub use urls::{DatabaseKind, DatabaseUrl, SecretUrl};
 
 /// How SQLite syncs commits to disk.
@@ -112,6 +114,8 @@ pub struct Config {
     /// The listener: header timeout, connection cap, HTTPS (`AUTHGATE_HEADER_READ_TIMEOUT`,
     /// `AUTHGATE_MAX_CONNECTIONS`, `AUTHGATE_TLS_*`, `AUTHGATE_HTTP_REDIRECT_ADDR`).
     pub net: NetSettings,
+    /// Several instances on one database (`AUTHGATE_SHARED_LIMITS`).
+    pub scale: ScaleSettings,
     /// Life of an access token (`AUTHGATE_ACCESS_TOKEN_TTL`).
     pub access_token_ttl: Duration,
     /// Clock skew tolerated on access tokens' `exp` and `nbf` (`AUTHGATE_TOKEN_CLOCK_SKEW`).

@@ -264,6 +264,11 @@ pub const SETTINGS: &[Setting] = &[
         "how long a live session or a user row is trusted without a database read (auto: 60s on SQLite, 0 = off on shared databases)",
     ),
     s(
+        "shared_limits",
+        "auto",
+        "where rate limits and login blocks are counted: auto (database on PostgreSQL, else memory) | memory (per instance) | database (shared by every instance; PostgreSQL)",
+    ),
+    s(
         "rate_limit_enabled",
         "true",
         "false turns every rate limit and login block off",

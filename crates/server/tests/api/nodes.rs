@@ -55,3 +55,117 @@ async fn three_nodes_started_at_once_on_a_fresh_database_accept_each_others_toke
         }
     }
 }
+
+/// Three nodes on one fresh PostgreSQL database, trusting the test's `X-Forwarded-For`.
+async fn three_nodes_on_postgres(dir: &TempDir, url: &str, extra: &[(&str, &str)]) -> [Server; 3] {
+    let mut settings = vec![
+        ("AUTHGATE_DATABASE_URL", url),
+        ("AUTHGATE_PUBLIC_URL", "http://auth.example.test"),
+        ("AUTHGATE_TRUSTED_PROXIES", "127.0.0.1"),
+    ];
+    settings.extend_from_slice(extra);
+    let (a, b, c) = tokio::join!(
+        Server::start(dir.path(), &settings),
+        Server::start(dir.path(), &settings),
+        Server::start(dir.path(), &settings),
+    );
+    [a, b, c]
+}
+
+/// Whether this run is on PostgreSQL, the one store that shares limits (said when not).
+fn on_postgres(test: &str) -> bool {
+    let on = Backend::from_env() == Backend::Postgres;
+    if !on {
+        eprintln!("NOT RUN here: {test} needs AUTHGATE_TEST_BACKEND=postgres");
+    }
+    on
+}
+
+#[tokio::test]
+async fn wrong_passwords_spread_over_three_nodes_block_the_account_after_the_same_count_as_on_one()
+{
+    if !on_postgres("the shared login block") {
+        return;
+    }
+    let (url, _db) = database_url_for(Backend::Postgres).await;
+    let dir = TempDir::new().expect("a temporary directory");
+    let limits = [
+        ("AUTHGATE_LOGIN_MAX_FAILURES", "6"),
+        ("AUTHGATE_LOGIN_FREE_ATTEMPTS", "100"),
+        ("AUTHGATE_RATE_LIMIT_LOGIN", "1000/min"),
+    ];
+    let nodes = three_nodes_on_postgres(&dir, &url, &limits).await;
+    let email = unique_email();
+    let body = json!({ "email": email, "password": PASSWORD, "name": "Node Nadia" });
+    let registered = nodes[0].post("/api/auth/register", &body).await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.body
+    );
+
+    let guess = json!({ "email": email, "password": "Wrong7Password" });
+    for i in 0..6 {
+        let node = &nodes[i % 3];
+        let res = node
+            .post_from("/api/auth/login", &guess, &format!("10.1.0.{i}"))
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNAUTHORIZED,
+            "guess {i}: {}",
+            res.body
+        );
+    }
+    for (n, node) in nodes.iter().enumerate() {
+        let res = node.post_from("/api/auth/login", &guess, "10.1.1.1").await;
+        assert_eq!(
+            res.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "node {n} let a 7th guess through: {}",
+            res.body
+        );
+        assert_eq!(res.body["code"], "rate_limited");
+    }
+}
+
+#[tokio::test]
+async fn logins_from_one_ip_spread_over_three_nodes_hit_the_per_ip_rate_after_the_same_count() {
+    if !on_postgres("the shared per-IP rate") {
+        return;
+    }
+    let (url, _db) = database_url_for(Backend::Postgres).await;
+    let dir = TempDir::new().expect("a temporary directory");
+    let nodes =
+        three_nodes_on_postgres(&dir, &url, &[("AUTHGATE_RATE_LIMIT_LOGIN", "5/min")]).await;
+
+    for i in 0..5 {
+        let guess = json!({ "email": unique_email(), "password": "Wrong7Password" });
+        let res = nodes[i % 3]
+            .post_from("/api/auth/login", &guess, "10.2.0.1")
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::UNAUTHORIZED,
+            "login {i}: {}",
+            res.body
+        );
+    }
+    for (n, node) in nodes.iter().enumerate() {
+        let guess = json!({ "email": unique_email(), "password": "Wrong7Password" });
+        let res = node.post_from("/api/auth/login", &guess, "10.2.0.1").await;
+        assert_eq!(
+            res.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "node {n} allowed a 6th login from the IP: {}",
+            res.body
+        );
+        let other = node.post_from("/api/auth/login", &guess, "10.2.0.2").await;
+        assert_eq!(
+            other.status,
+            StatusCode::UNAUTHORIZED,
+            "another IP keeps its own rate"
+        );
+    }
+}

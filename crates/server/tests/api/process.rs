@@ -122,6 +122,17 @@ impl Server {
         Answer::of(res.await.expect("request sent")).await
     }
 
+    /// `POST path` as if from `ip` (the server must trust 127.0.0.1 as a proxy).
+    pub(crate) async fn post_from(&self, path: &str, body: &Value, ip: &str) -> Answer {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("x-forwarded-for", ip)
+            .json(body)
+            .send();
+        Answer::of(res.await.expect("request sent")).await
+    }
+
     /// Sends `signal` (`INT`, `TERM`) to the server with kill(1).
     fn signal(&self, signal: &str) {
         let pid = self.child.id().to_string();
