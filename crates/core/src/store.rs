@@ -468,6 +468,11 @@ pub trait Store:
     fn shared_limits(&self) -> Option<std::sync::Arc<dyn crate::limits::SharedLimits>> {
         None
     }
+    /// The feed on which instances of this store tell each other which cached sessions and
+    /// users changed; `None` when the backend has none (caches then rely on their TTL).
+    fn invalidations(&self) -> Option<std::sync::Arc<dyn crate::invalidation::Invalidations>> {
+        None
+    }
 }
 
 /// A snapshot of a store's connection pool.

@@ -96,6 +96,7 @@ impl AuthServiceBuilder {
                     Some(shared) => Limiter::shared(self.limits, self.clock.clone(), shared),
                     None => Limiter::new(self.limits, self.clock.clone()),
                 },
+                invalidations: self.store.invalidations(),
                 store: self.store,
                 clock: self.clock,
                 hasher: self.hasher,

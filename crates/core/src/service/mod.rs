@@ -12,6 +12,7 @@ mod audit_writer;
 mod builder;
 mod identify;
 mod import;
+mod invalidate;
 mod login;
 mod refresh_logout;
 mod register;
@@ -99,6 +100,8 @@ struct Inner {
     /// Users as `GET /me` returns them, by user id.
     users: LiveCache<User>,
     audit: AuditWriter,
+    /// Where changes are published for the other instances' caches, if the store has a feed.
+    invalidations: Option<Arc<dyn crate::invalidation::Invalidations>>,
     /// Work a request started and did not wait for (forgot-password's look-up and mail).
     /// Closed from the start, so `wait` means "until none is running".
     background: TaskTracker,
@@ -201,6 +204,7 @@ impl AuthService {
         let ended = self.inner.store.revoke_session(user, session, now).await;
         // Forgotten even if the store failed: the revocation may have landed.
         self.inner.sessions.forget(session.as_str());
+        self.publish(format!("session:{session}"));
         Ok(ended?)
     }
 
@@ -215,12 +219,14 @@ impl AuthService {
     /// the store, or may have been).
     fn forget_sessions_of(&self, user: &UserId) {
         self.inner.sessions.forget_where(|owner| owner == user);
+        self.publish(format!("user-sessions:{user}"));
     }
 
     /// Passes on the result of a store call that changes `user`'s row, after making
     /// `GET /me` read that row afresh (even on failure: the change may have landed).
     fn user_changed<T>(&self, user: &UserId, result: StoreResult<T>) -> Result<T, AuthError> {
         self.inner.users.forget(user.as_str());
+        self.publish(format!("user:{user}"));
         Ok(result?)
     }
 

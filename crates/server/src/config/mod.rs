@@ -249,13 +249,14 @@ impl Config {
 
     /// The caches' TTL in force. `auto` trusts a live session or a user row for 60 s on
     /// SQLite, where one process owns the file and every change passes through this node's
-    /// caches, and turns the caches off on PostgreSQL and MongoDB, where another instance
-    /// may revoke a session or change a user behind this node's back.
+    /// caches, and on PostgreSQL, where every instance publishes its changes (`NOTIFY`) and
+    /// drops what the others publish; it turns the caches off on MongoDB, where another
+    /// instance may revoke a session or change a user behind this node's back.
     pub fn effective_cache_ttl(&self) -> Duration {
         match (self.cache_ttl, self.database_url.kind()) {
             (Some(ttl), _) => ttl,
-            (None, DatabaseKind::Sqlite) => Duration::from_secs(60),
-            (None, DatabaseKind::Postgres | DatabaseKind::MongoDb) => Duration::ZERO,
+            (None, DatabaseKind::Sqlite | DatabaseKind::Postgres) => Duration::from_secs(60),
+            (None, DatabaseKind::MongoDb) => Duration::ZERO,
         }
     }
 

@@ -1,6 +1,8 @@
 //! Several nodes on one database, each the real `authgate` binary, on the store
 //! `AUTHGATE_TEST_BACKEND` names: what must hold when a team runs more than one.
 
+use std::time::{Duration, Instant};
+
 use reqwest::StatusCode;
 use serde_json::json;
 use tempfile::TempDir;
@@ -166,6 +168,63 @@ async fn logins_from_one_ip_spread_over_three_nodes_hit_the_per_ip_rate_after_th
             other.status,
             StatusCode::UNAUTHORIZED,
             "another IP keeps its own rate"
+        );
+    }
+}
+
+/// Polls `GET /me` on `node` until it answers 401; how long that took, or `None` if it
+/// still answered 200 after `bound`.
+async fn refused_within(node: &Server, access: &str, bound: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < bound {
+        if node.get_as("/api/auth/me", access).await.status == StatusCode::UNAUTHORIZED {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_session_logged_out_on_one_node_is_refused_by_another_nodes_warm_cache_at_once() {
+    if !on_postgres("cross-node invalidation") {
+        return;
+    }
+    let (url, _db) = database_url_for(Backend::Postgres).await;
+    let dir = TempDir::new().expect("a temporary directory");
+    // The caches' default on PostgreSQL (60 s): only the invalidation can refuse in time.
+    let nodes = three_nodes_on_postgres(&dir, &url, &[]).await;
+    let email = unique_email();
+    let body = json!({ "email": email, "password": PASSWORD, "name": "Node Nadia" });
+    let registered = nodes[0].post("/api/auth/register", &body).await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.body
+    );
+    let access = registered.str("/accessToken").to_owned();
+    for node in &nodes {
+        for _ in 0..2 {
+            assert_eq!(
+                node.get_as("/api/auth/me", &access).await.status,
+                StatusCode::OK
+            );
+        }
+    }
+
+    let out = nodes[0]
+        .post_as("/api/auth/logout", &json!({}), &access)
+        .await;
+    assert!(out.status.is_success(), "{}", out.body);
+
+    for (n, node) in nodes.iter().enumerate().skip(1) {
+        // Under the caches' 1 s fallback TTL (feed cut), so only the invalidation refuses
+        // in time; measured delays are a few milliseconds (bench/revocation-delay).
+        let took = refused_within(node, &access, Duration::from_millis(500)).await;
+        assert!(
+            took.is_some(),
+            "node {n} still accepted the session after 500 ms"
         );
     }
 }

@@ -122,6 +122,17 @@ impl Server {
         Answer::of(res.await.expect("request sent")).await
     }
 
+    /// `POST path` with `access` as bearer token.
+    pub(crate) async fn post_as(&self, path: &str, body: &Value, access: &str) -> Answer {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(access)
+            .json(body)
+            .send();
+        Answer::of(res.await.expect("request sent")).await
+    }
+
     /// `POST path` as if from `ip` (the server must trust 127.0.0.1 as a proxy).
     pub(crate) async fn post_from(&self, path: &str, body: &Value, ip: &str) -> Answer {
         let res = self

@@ -15,6 +15,7 @@
 
 mod admin;
 mod audit;
+mod invalidate;
 mod keys;
 mod limits;
 mod mail;
@@ -154,5 +155,11 @@ impl Store for PostgresStore {
 
     fn shared_limits(&self) -> Option<std::sync::Arc<dyn authgate_core::limits::SharedLimits>> {
         Some(self.limits())
+    }
+
+    fn invalidations(
+        &self,
+    ) -> Option<std::sync::Arc<dyn authgate_core::invalidation::Invalidations>> {
+        Some(self.feed())
     }
 }
