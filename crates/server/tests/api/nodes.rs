@@ -8,7 +8,7 @@ use serde_json::json;
 use tempfile::TempDir;
 
 use crate::helpers::{database_url_for, unique_email, Backend, PASSWORD};
-use crate::process::Server;
+use crate::process::{run, Server};
 
 #[tokio::test]
 async fn three_nodes_started_at_once_on_a_fresh_database_accept_each_others_tokens() {
@@ -227,4 +227,76 @@ async fn a_session_logged_out_on_one_node_is_refused_by_another_nodes_warm_cache
             "node {n} still accepted the session after 500 ms"
         );
     }
+}
+
+#[tokio::test]
+async fn a_role_change_and_a_disable_on_one_node_reach_another_nodes_warm_cache_at_once() {
+    if !on_postgres("cross-node invalidation of users") {
+        return;
+    }
+    let (url, _db) = database_url_for(Backend::Postgres).await;
+    let dir = TempDir::new().expect("a temporary directory");
+    let args = [
+        "user",
+        "create",
+        "--email",
+        "root@example.com",
+        "--name",
+        "Root",
+        "--role",
+        "admin",
+    ];
+    let on_pg = [("AUTHGATE_DATABASE_URL", url.as_str())];
+    let (status, _, stderr) = run(dir.path(), &args, &on_pg, &format!("{PASSWORD}\n")).await;
+    assert!(status.success(), "{stderr}");
+    let nodes = three_nodes_on_postgres(&dir, &url, &[]).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let admin = a
+        .post(
+            "/api/auth/login",
+            &json!({ "email": "root@example.com", "password": PASSWORD }),
+        )
+        .await;
+    let admin = admin.str("/accessToken").to_owned();
+    let body = json!({ "email": unique_email(), "password": PASSWORD, "name": "Node Nadia" });
+    let user = a.post("/api/auth/register", &body).await;
+    let (id, access) = (
+        user.str("/user/id").to_owned(),
+        user.str("/accessToken").to_owned(),
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            b.get_as("/api/auth/me", &access).await.body["user"]["role"],
+            "user"
+        );
+    }
+
+    let path = format!("/api/auth/admin/users/{id}");
+    let patched = a
+        .send_as(
+            reqwest::Method::PATCH,
+            &path,
+            &json!({ "role": "admin" }),
+            &admin,
+        )
+        .await;
+    assert!(patched.status.is_success(), "{}", patched.body);
+    let start = Instant::now();
+    while b.get_as("/api/auth/me", &access).await.body["user"]["role"] != "admin" {
+        assert!(
+            start.elapsed() < Duration::from_millis(500),
+            "node B still shows the old role"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    let disabled = a
+        .post_as(&format!("{path}/disable"), &json!({}), &admin)
+        .await;
+    assert!(disabled.status.is_success(), "{}", disabled.body);
+    let took = refused_within(b, &access, Duration::from_millis(500)).await;
+    assert!(
+        took.is_some(),
+        "node B still accepted a disabled user's session"
+    );
 }

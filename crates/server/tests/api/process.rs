@@ -124,9 +124,21 @@ impl Server {
 
     /// `POST path` with `access` as bearer token.
     pub(crate) async fn post_as(&self, path: &str, body: &Value, access: &str) -> Answer {
+        self.send_as(reqwest::Method::POST, path, body, access)
+            .await
+    }
+
+    /// `method path` with a JSON body and `access` as bearer token.
+    pub(crate) async fn send_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        access: &str,
+    ) -> Answer {
         let res = self
             .client
-            .post(format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.base))
             .bearer_auth(access)
             .json(body)
             .send();
