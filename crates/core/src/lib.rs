@@ -13,6 +13,7 @@ pub mod domain;
 pub mod durations;
 pub mod error;
 pub mod hashing;
+pub mod invalidation;
 pub mod keys;
 pub mod limits;
 pub mod live_cache;

@@ -9,8 +9,11 @@
 //! before that read (checked under the shard's lock).
 //!
 //! **Bounded elsewhere.** A change made by another process (another instance on the same
-//! database) reaches this node once the entry is older than the cache's TTL; that is why the
-//! binary turns the caches off by default for the shared databases.
+//! database) reaches this node when that instance publishes it on the store's invalidation
+//! feed ([`crate::invalidation`], PostgreSQL), or else once the entry is older than the
+//! cache's TTL; while the feed is cut the TTL is at most [`DEGRADED_TTL`]
+//! ([`LiveCache::set_degraded`]). That is why the binary turns the caches off by default on
+//! MongoDB, which has no feed.
 //!
 //! Session expiry needs no tracking: the service enables the caches only when access tokens
 //! live no longer than refresh tokens, so a session outlives every access token issued for
@@ -19,7 +22,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -27,12 +30,17 @@ use crate::clock::Clock;
 
 const SHARDS: usize = 16;
 
+/// How long an entry is trusted while changes from other instances may go unseen (their
+/// invalidation feed is cut): see [`LiveCache::set_degraded`].
+pub const DEGRADED_TTL: Duration = Duration::from_secs(1);
+
 /// Values by string key (a session id, a user id), each trusted for the cache's TTL.
 pub struct LiveCache<V> {
     ttl: Duration,
     clock: Arc<dyn Clock>,
     per_shard: usize,
     epoch: AtomicU64,
+    degraded: AtomicBool,
     shards: Vec<RwLock<HashMap<String, Entry<V>>>>,
 }
 
@@ -55,6 +63,7 @@ impl<V: Clone> LiveCache<V> {
             clock,
             per_shard: capacity.div_ceil(SHARDS),
             epoch: AtomicU64::new(0),
+            degraded: AtomicBool::new(false),
             shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
         }
     }
@@ -127,8 +136,19 @@ impl<V: Clone> LiveCache<V> {
         }
     }
 
+    /// While `degraded` (changes elsewhere may go unseen), entries are trusted for at most
+    /// [`DEGRADED_TTL`] instead of the TTL.
+    pub fn set_degraded(&self, degraded: bool) {
+        self.degraded.store(degraded, Ordering::SeqCst);
+    }
+
     fn is_fresh(&self, entry: &Entry<V>) -> bool {
-        self.clock.elapsed().saturating_sub(entry.cached_at) < self.ttl
+        let ttl = if self.degraded.load(Ordering::SeqCst) {
+            self.ttl.min(DEGRADED_TTL)
+        } else {
+            self.ttl
+        };
+        self.clock.elapsed().saturating_sub(entry.cached_at) < ttl
     }
 
     fn shard(&self, key: &str) -> &RwLock<HashMap<String, Entry<V>>> {

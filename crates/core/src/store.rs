@@ -473,6 +473,16 @@ pub trait Store:
     fn pool_usage(&self) -> Option<PoolUsage> {
         None
     }
+    /// Rate-limit and login-block state in this store, shared by every instance on it;
+    /// `None` when the backend keeps none (the limiter then counts in memory).
+    fn shared_limits(&self) -> Option<std::sync::Arc<dyn crate::limits::SharedLimits>> {
+        None
+    }
+    /// The feed on which instances of this store tell each other which cached sessions and
+    /// users changed; `None` when the backend has none (caches then rely on their TTL).
+    fn invalidations(&self) -> Option<std::sync::Arc<dyn crate::invalidation::Invalidations>> {
+        None
+    }
 }
 
 /// A snapshot of a store's connection pool.

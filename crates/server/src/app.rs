@@ -125,6 +125,7 @@ impl App {
             chrono::Duration::from_std(self.audit_retention).unwrap_or(chrono::Duration::days(90));
         let housekeeping = tokio::spawn(delete_expired_state(service.clone(), retention));
         let key_reloader = tokio::spawn(reload_signing_keys(service.clone()));
+        let invalidations = tokio::spawn(service.clone().follow_invalidations());
         let (mail_stop, mail_stopped) = oneshot::channel::<()>();
         let worker = MailWorker::new(
             service.store().clone(),
@@ -143,6 +144,7 @@ impl App {
         let result = self.listeners.serve(self.router, shutdown).await;
         housekeeping.abort();
         key_reloader.abort();
+        invalidations.abort();
         if let Some(task) = admin {
             task.abort();
             let _ = task.await;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use authgate_core::clock::{Clock, SystemClock};
 use authgate_core::hashing::PasswordHasher;
 use authgate_core::keys::load_signer;
+use authgate_core::limits::SharedLimits;
 use authgate_core::{AuthService, Store};
 use authgate_mail::{transport_from_settings, MailSettings, MailTransport, TemplateRenderer};
 use secrecy::SecretString;
@@ -37,13 +38,40 @@ pub(crate) async fn service(
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let hasher = PasswordHasher::new(config.hash, cores, config.hash_max_queue)
         .map_err(Error::auth("invalid password hashing parameters"))?;
+    let shared_limits = shared_limits(config, store.as_ref())?;
     let mut builder = AuthService::builder(store, hasher, Arc::new(signer), auth)
         .limits(config.limits.clone())
         .clock(clock);
+    if let Some(shared) = shared_limits {
+        builder = builder.shared_limits(shared);
+    }
     if let Some(renderer) = renderer {
         builder = builder.mail_renderer(renderer);
     }
     Ok(builder.build())
+}
+
+/// The store's shared limits when `AUTHGATE_SHARED_LIMITS` puts the limits in the database.
+fn shared_limits(
+    config: &Config,
+    store: &dyn Store,
+) -> Result<Option<Arc<dyn SharedLimits>>, Error> {
+    if !config
+        .scale
+        .shared_limits
+        .in_database(config.database_url.kind())
+    {
+        return Ok(None);
+    }
+    match store.shared_limits() {
+        Some(shared) => Ok(Some(shared)),
+        None => Err(Error::Config(ConfigError {
+            problems: vec![format!(
+                "AUTHGATE_SHARED_LIMITS: the {} store cannot keep shared limits",
+                store.backend_name()
+            )],
+        })),
+    }
 }
 
 /// The real time, for commands run by hand.

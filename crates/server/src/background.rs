@@ -18,7 +18,7 @@ pub(crate) async fn delete_expired_state(service: AuthService, audit_retention: 
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        service.limiter().prune();
+        service.limiter().prune().await;
         let now = service.clock().now();
         match service.prune_audit(now - audit_retention).await {
             Ok(0) => {}

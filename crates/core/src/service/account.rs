@@ -42,7 +42,7 @@ impl AuthService {
         raw: &str,
         client: &ClientInfo,
     ) -> Result<EmailVerification, AuthError> {
-        self.limit_ip(Action::VerifyEmail, client)?;
+        self.limit_ip(Action::VerifyEmail, client).await?;
         let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
         let now = self.now();
         let store = &self.inner.store;
@@ -77,7 +77,7 @@ impl AuthService {
         raw: &str,
         client: &ClientInfo,
     ) -> Result<VerificationLink, AuthError> {
-        self.limit_ip(Action::VerifyEmail, client)?;
+        self.limit_ip(Action::VerifyEmail, client).await?;
         let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
         let (state, user) = self.verification_token_owner(&token).await?;
         match (state.used, user.email_verified) {
@@ -128,8 +128,8 @@ impl AuthService {
         who: &Principal,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
-        self.limit_ip(Action::ResendVerification, client)?;
-        let per_account = self.inner.limiter.check_resend(who.user_id.as_str());
+        self.limit_ip(Action::ResendVerification, client).await?;
+        let per_account = self.inner.limiter.check_resend(who.user_id.as_str()).await;
         self.audit_limited(per_account, Action::ResendVerification, client)?;
         let record = self.inner.store.find_user_by_id(&who.user_id).await?;
         let record = record.ok_or(AuthError::Unauthenticated(
@@ -152,10 +152,10 @@ impl AuthService {
     /// the look-up and the mail happen in a background task, so neither the answer nor its
     /// timing tells whether the address has an account. The task is tracked: [`Self::flush`]
     /// waits for it, so a shutdown does not drop a reset mail that was about to be queued.
-    pub fn forgot_password(&self, email: &str, client: &ClientInfo) -> Result<(), AuthError> {
-        self.limit_ip(Action::ForgotPassword, client)?;
+    pub async fn forgot_password(&self, email: &str, client: &ClientInfo) -> Result<(), AuthError> {
+        self.limit_ip(Action::ForgotPassword, client).await?;
         let email = Email::parse(email).map_err(|p| AuthError::field("email", p))?;
-        let per_address = self.inner.limiter.check_forgot(&email.normalized());
+        let per_address = self.inner.limiter.check_forgot(&email.normalized()).await;
         self.audit_limited(per_address, Action::ForgotPassword, client)?;
         let service = self.clone();
         self.inner.background.spawn(async move {
@@ -197,7 +197,7 @@ impl AuthService {
         new_password: Option<SecretString>,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
-        self.limit_ip(Action::ResetPassword, client)?;
+        self.limit_ip(Action::ResetPassword, client).await?;
         let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
         let new_password =
             new_password.ok_or_else(|| AuthError::field("newPassword", "is required"))?;
@@ -211,7 +211,7 @@ impl AuthService {
         {
             return Err(AuthError::InvalidToken);
         }
-        self.lift_login_blocks(&record.user);
+        self.lift_login_blocks(&record.user).await;
         self.audit(AuditKind::PasswordReset, client)
             .user(&record.user.id)
             .record();
@@ -236,9 +236,9 @@ impl AuthService {
     }
 
     /// The mailbox owner proved control: lifts any login block on the account.
-    fn lift_login_blocks(&self, user: &User) {
+    async fn lift_login_blocks(&self, user: &User) {
         for key in login_keys(user) {
-            self.inner.limiter.clear_account(&key);
+            self.inner.limiter.clear_account(&key).await;
         }
     }
 
@@ -246,23 +246,28 @@ impl AuthService {
     /// account logs in by and against the login's per-IP rate, so guessing it here is as
     /// limited as guessing at `/login` and fills the same account block. Refusals are
     /// audited.
-    pub(super) fn begin_password_guess(
+    pub(super) async fn begin_password_guess(
         &self,
         user: &User,
         client: &ClientInfo,
     ) -> Result<Vec<crate::limits::LoginAttempt>, AuthError> {
-        self.limit_ip(crate::limits::Action::Login, client)?;
+        self.limit_ip(crate::limits::Action::Login, client).await?;
         let keys = login_keys(user);
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        self.inner
+        let begun = self
+            .inner
             .limiter
             .begin_attempts(&keys, client.ip.as_deref())
-            .inspect_err(|_| {
-                self.audit(AuditKind::RateLimited, client)
-                    .user(&user.id)
-                    .detail("password change blocked")
-                    .record();
-            })
+            .await;
+        begun.inspect_err(|e| {
+            if !matches!(e, AuthError::RateLimited { .. }) {
+                return;
+            }
+            self.audit(AuditKind::RateLimited, client)
+                .user(&user.id)
+                .detail("password change blocked")
+                .record();
+        })
     }
 
     /// Changes the password after checking the current one; revokes every session of the
@@ -282,7 +287,7 @@ impl AuthService {
             "Session has been revoked or has expired",
         ))?;
         self.check_new_password(&new_password, &record.user)?;
-        let attempts = self.begin_password_guess(&record.user, client)?;
+        let attempts = self.begin_password_guess(&record.user, client).await?;
         if current.expose_secret().len() > crate::policy::MAX_PASSWORD_BYTES
             || !self
                 .inner
@@ -299,7 +304,7 @@ impl AuthService {
             return Err(AuthError::WrongCurrentPassword);
         }
         for attempt in attempts {
-            self.inner.limiter.login_succeeded(attempt);
+            self.inner.limiter.login_succeeded(attempt).await;
         }
         let password_hash = self.inner.hasher.hash(&new_password).await?;
         self.replace_password(&record, password_hash, None).await?;

@@ -9,7 +9,7 @@ use super::{closed_tracker, AuthService, Inner};
 use crate::clock::{Clock, SystemClock};
 use crate::config::AuthConfig;
 use crate::hashing::PasswordHasher;
-use crate::limits::{Limiter, LimitsConfig};
+use crate::limits::{Limiter, LimitsConfig, SharedLimits};
 use crate::live_cache::LiveCache;
 use crate::mail::{MailRenderer, PlainRenderer};
 use crate::store::Store;
@@ -28,6 +28,7 @@ pub struct AuthServiceBuilder {
     signer: Arc<TokenSigner>,
     config: AuthConfig,
     limits: LimitsConfig,
+    shared_limits: Option<Arc<dyn SharedLimits>>,
     renderer: Arc<dyn MailRenderer>,
     clock: Arc<dyn Clock>,
 }
@@ -45,6 +46,7 @@ impl AuthServiceBuilder {
             signer,
             config,
             limits: LimitsConfig::default(),
+            shared_limits: None,
             renderer: Arc::new(PlainRenderer),
             clock: Arc::new(SystemClock::new()),
         }
@@ -53,6 +55,13 @@ impl AuthServiceBuilder {
     /// Applies `limits` instead of the defaults.
     pub fn limits(mut self, limits: LimitsConfig) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Keeps the limits' state in `store`, shared by every instance using it, instead of in
+    /// this process's memory.
+    pub fn shared_limits(mut self, store: Arc<dyn SharedLimits>) -> Self {
+        self.shared_limits = Some(store);
         self
     }
 
@@ -83,7 +92,11 @@ impl AuthServiceBuilder {
                 audit: AuditWriter::new(self.store.clone()),
                 sessions: LiveCache::new(cache_ttl, CACHE_CAPACITY, self.clock.clone()),
                 users: LiveCache::new(cache_ttl, CACHE_CAPACITY, self.clock.clone()),
-                limiter: Limiter::new(self.limits, self.clock.clone()),
+                limiter: match self.shared_limits {
+                    Some(shared) => Limiter::shared(self.limits, self.clock.clone(), shared),
+                    None => Limiter::new(self.limits, self.clock.clone()),
+                },
+                invalidations: self.store.invalidations(),
                 store: self.store,
                 clock: self.clock,
                 hasher: self.hasher,

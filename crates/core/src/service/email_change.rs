@@ -61,7 +61,7 @@ impl AuthService {
         {
             return Err(AuthError::Conflict { field: "email" });
         }
-        let per_account = self.inner.limiter.check_resend(who.user_id.as_str());
+        let per_account = self.inner.limiter.check_resend(who.user_id.as_str()).await;
         self.audit_limited(per_account, Action::ResendVerification, client)?;
         self.mail_email_change_link(&record.user, &new_email)
             .await?;
@@ -85,7 +85,7 @@ impl AuthService {
         raw: &str,
         client: &ClientInfo,
     ) -> Result<EmailChange, AuthError> {
-        self.limit_ip(Action::VerifyEmail, client)?;
+        self.limit_ip(Action::VerifyEmail, client).await?;
         let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
         let purpose = TokenPurpose::ChangeEmail;
         let Some(found) = self.live_link_token(&token, purpose).await? else {
@@ -122,7 +122,7 @@ impl AuthService {
         raw: &str,
         client: &ClientInfo,
     ) -> Result<EmailChange, AuthError> {
-        self.limit_ip(Action::VerifyEmail, client)?;
+        self.limit_ip(Action::VerifyEmail, client).await?;
         let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
         let purpose = TokenPurpose::RevertEmail;
         let Some(found) = self.live_link_token(&token, purpose).await? else {

@@ -76,7 +76,7 @@ impl AuthService {
         req: LoginRequest,
         client: &ClientInfo,
     ) -> Result<AuthSuccess, AuthError> {
-        self.limit_ip(Action::Login, client)?;
+        self.limit_ip(Action::Login, client).await?;
         let credentials = Credentials::parse(req)?;
         let Proved {
             record,
@@ -118,8 +118,12 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<Proved, AuthError> {
         let limiter = &self.inner.limiter;
-        let attempt = match limiter.begin_login(&credentials.limiter_key(), client.ip.as_deref()) {
+        let begun = limiter
+            .begin_login(&credentials.limiter_key(), client.ip.as_deref())
+            .await;
+        let attempt = match begun {
             Ok(attempt) => attempt,
+            Err(e @ AuthError::StoreUnavailable(_)) => return Err(e),
             Err(e) => {
                 self.audit(AuditKind::RateLimited, client)
                     .detail("login blocked")
@@ -153,7 +157,7 @@ impl AuthService {
                 .record();
             return Err(AuthError::InvalidCredentials);
         }
-        limiter.login_succeeded(attempt);
+        limiter.login_succeeded(attempt).await;
         Ok(Proved {
             record,
             needs_rehash: verified.needs_rehash,
@@ -175,7 +179,13 @@ impl AuthService {
     /// when the account's resend limit is reached; a failure is logged, never answered.
     async fn remind_to_verify(&self, record: &UserRecord) {
         let user = &record.user;
-        if self.inner.limiter.check_resend(user.id.as_str()).is_err() {
+        if self
+            .inner
+            .limiter
+            .check_resend(user.id.as_str())
+            .await
+            .is_err()
+        {
             tracing::debug!(user_id = %user.id, "verification reminder skipped: resend limit");
             return;
         }

@@ -13,6 +13,7 @@ mod builder;
 mod email_change;
 mod identify;
 mod import;
+mod invalidate;
 mod login;
 mod refresh_logout;
 mod register;
@@ -101,6 +102,8 @@ struct Inner {
     /// Users as `GET /me` returns them, by user id.
     users: LiveCache<User>,
     audit: AuditWriter,
+    /// Where changes are published for the other instances' caches, if the store has a feed.
+    invalidations: Option<Arc<dyn crate::invalidation::Invalidations>>,
     /// Work a request started and did not wait for (forgot-password's look-up and mail).
     /// Closed from the start, so `wait` means "until none is running".
     background: TaskTracker,
@@ -205,6 +208,7 @@ impl AuthService {
         let ended = self.inner.store.revoke_session(user, session, now).await;
         // Forgotten even if the store failed: the revocation may have landed.
         self.inner.sessions.forget(session.as_str());
+        self.publish(format!("session:{session}"));
         Ok(ended?)
     }
 
@@ -219,12 +223,14 @@ impl AuthService {
     /// the store, or may have been).
     fn forget_sessions_of(&self, user: &UserId) {
         self.inner.sessions.forget_where(|owner| owner == user);
+        self.publish(format!("user-sessions:{user}"));
     }
 
     /// Passes on the result of a store call that changes `user`'s row, after making
     /// `GET /me` read that row afresh (even on failure: the change may have landed).
     fn user_changed<T>(&self, user: &UserId, result: StoreResult<T>) -> Result<T, AuthError> {
         self.inner.users.forget(user.as_str());
+        self.publish(format!("user:{user}"));
         Ok(result?)
     }
 
@@ -291,12 +297,13 @@ impl AuthService {
     }
 
     /// Applies the per-IP limit of `action`, auditing a refusal.
-    fn limit_ip(&self, action: Action, client: &ClientInfo) -> Result<(), AuthError> {
-        self.audit_limited(
-            self.inner.limiter.check_ip(action, client.ip.as_deref()),
-            action,
-            client,
-        )
+    async fn limit_ip(&self, action: Action, client: &ClientInfo) -> Result<(), AuthError> {
+        let checked = self
+            .inner
+            .limiter
+            .check_ip(action, client.ip.as_deref())
+            .await;
+        self.audit_limited(checked, action, client)
     }
 
     /// Audits a limiter's refusal, passing the result through.
@@ -306,7 +313,7 @@ impl AuthService {
         action: Action,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
-        if result.is_err() {
+        if matches!(result, Err(AuthError::RateLimited { .. })) {
             self.audit(AuditKind::RateLimited, client)
                 .detail(action.as_str())
                 .record();

@@ -162,7 +162,7 @@ impl AuthService {
         let record = record.ok_or(AuthError::Unauthenticated(
             "Session has been revoked or has expired",
         ))?;
-        let attempts = self.begin_password_guess(&record.user, client)?;
+        let attempts = self.begin_password_guess(&record.user, client).await?;
         let too_long = password.expose_secret().len() > crate::policy::MAX_PASSWORD_BYTES;
         if too_long
             || !self
@@ -179,7 +179,7 @@ impl AuthService {
             return Err(AuthError::WrongCurrentPassword);
         }
         for attempt in attempts {
-            self.inner.limiter.login_succeeded(attempt);
+            self.inner.limiter.login_succeeded(attempt).await;
         }
         Ok(record)
     }

@@ -49,7 +49,8 @@ impl AuthService {
     /// other use within `refresh_grace` of the rotation derives and returns that same
     /// successor. Any later use of a rotated token is reuse: the session is revoked.
     pub async fn refresh(&self, raw: &str, client: &ClientInfo) -> Result<IssuedTokens, AuthError> {
-        self.limit_ip(crate::limits::Action::Refresh, client)?;
+        self.limit_ip(crate::limits::Action::Refresh, client)
+            .await?;
         let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidRefreshToken)?;
         let hash = token.hash();
         let store = &self.inner.store;

@@ -49,7 +49,7 @@ pub(crate) async fn submit(
     if !csrf::is_genuine(&site, &headers, &fields) {
         return refuse(Failure::forged());
     }
-    match site.app.service.forgot_password(&email, &client) {
+    match site.app.service.forgot_password(&email, &client).await {
         Ok(()) => see_other(&site, "/forgot-password?sent=1", Vec::new()),
         Err(e) => refuse(Failure::from_auth(e)),
     }

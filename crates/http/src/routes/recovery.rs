@@ -121,7 +121,7 @@ async fn forgot_password(
     let email = body
         .email
         .ok_or_else(|| authgate_core::AuthError::field("email", "is required"))?;
-    app.service.forgot_password(&email, &client)?;
+    app.service.forgot_password(&email, &client).await?;
     Ok(Json(MessageResponse {
         message: "If the email exists, a reset link has been sent",
     }))

@@ -118,6 +118,7 @@ pub(super) fn build(sources: &Sources) -> Result<Config, ConfigError> {
         templates_dir: r.opt("templates_dir", |s| plain_text(s).map(Into::into)),
         pages: super::pages::read(&mut r),
         net: super::net::read(&mut r),
+        scale: super::scale::read(&mut r),
         access_token_ttl: r.get("access_token_ttl", v::duration),
         token_clock_skew: r.get("token_clock_skew", v::clock_skew),
         refresh_token_ttl: r.get("refresh_token_ttl", v::duration),
@@ -221,6 +222,7 @@ fn cross_check(mut config: Config, mut r: Reader<'_>) -> Result<Config, ConfigEr
         r.problem("hash_memory_kib", message);
     }
     web_cross_check(&config, &mut r);
+    config.scale.check(config.database_url.kind(), &mut r);
     if config.net.http_redirect_addr.is_some() && !config.is_https() {
         r.problem(
             "http_redirect_addr",

@@ -14,6 +14,7 @@
 mod build;
 mod net;
 mod pages;
+mod scale;
 pub mod settings;
 mod sources;
 mod summary;
@@ -36,6 +37,7 @@ use secrecy::SecretString;
 
 pub use net::{NetSettings, TlsFiles};
 pub use pages::PagesSettings;
+pub use scale::{ScaleSettings, SharedLimitsMode};
 pub use urls::{DatabaseKind, DatabaseUrl, SecretUrl};
 
 /// How SQLite syncs commits to disk.
@@ -112,6 +114,8 @@ pub struct Config {
     /// The listener: header timeout, connection cap, HTTPS (`AUTHGATE_HEADER_READ_TIMEOUT`,
     /// `AUTHGATE_MAX_CONNECTIONS`, `AUTHGATE_TLS_*`, `AUTHGATE_HTTP_REDIRECT_ADDR`).
     pub net: NetSettings,
+    /// Several instances on one database (`AUTHGATE_SHARED_LIMITS`).
+    pub scale: ScaleSettings,
     /// Life of an access token (`AUTHGATE_ACCESS_TOKEN_TTL`).
     pub access_token_ttl: Duration,
     /// Clock skew tolerated on access tokens' `exp` and `nbf` (`AUTHGATE_TOKEN_CLOCK_SKEW`).
@@ -245,13 +249,14 @@ impl Config {
 
     /// The caches' TTL in force. `auto` trusts a live session or a user row for 60 s on
     /// SQLite, where one process owns the file and every change passes through this node's
-    /// caches, and turns the caches off on PostgreSQL and MongoDB, where another instance
-    /// may revoke a session or change a user behind this node's back.
+    /// caches, and on PostgreSQL, where every instance publishes its changes (`NOTIFY`) and
+    /// drops what the others publish; it turns the caches off on MongoDB, where another
+    /// instance may revoke a session or change a user behind this node's back.
     pub fn effective_cache_ttl(&self) -> Duration {
         match (self.cache_ttl, self.database_url.kind()) {
             (Some(ttl), _) => ttl,
-            (None, DatabaseKind::Sqlite) => Duration::from_secs(60),
-            (None, DatabaseKind::Postgres | DatabaseKind::MongoDb) => Duration::ZERO,
+            (None, DatabaseKind::Sqlite | DatabaseKind::Postgres) => Duration::from_secs(60),
+            (None, DatabaseKind::MongoDb) => Duration::ZERO,
         }
     }
 

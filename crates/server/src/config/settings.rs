@@ -261,7 +261,12 @@ pub const SETTINGS: &[Setting] = &[
     s(
         "cache_ttl",
         "auto",
-        "how long a live session or a user row is trusted without a database read (auto: 60s on SQLite, 0 = off on shared databases)",
+        "how long a live session or a user row is trusted without a database read (auto: 60s on SQLite and PostgreSQL, whose nodes invalidate each other's caches; 0 = off on MongoDB)",
+    ),
+    s(
+        "shared_limits",
+        "auto",
+        "where rate limits and login blocks are counted: auto (database on PostgreSQL, else memory) | memory (per instance) | database (shared by every instance; PostgreSQL)",
     ),
     s(
         "rate_limit_enabled",

@@ -196,6 +196,7 @@ pub(super) fn summary(c: &Config) -> String {
         .into_iter()
         .chain(c.pages.summary())
         .chain(c.net.summary())
+        .chain(c.scale.summary(c.database_url.kind()))
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(" ")

@@ -12,6 +12,7 @@ use super::*;
 
 mod derived;
 mod net;
+mod scale;
 mod secrets;
 mod values;
 mod values_more;

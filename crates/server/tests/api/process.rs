@@ -129,6 +129,40 @@ impl Server {
         self.child.wait().expect("the process is gone");
     }
 
+    /// `POST path` with `access` as bearer token.
+    pub(crate) async fn post_as(&self, path: &str, body: &Value, access: &str) -> Answer {
+        self.send_as(reqwest::Method::POST, path, body, access)
+            .await
+    }
+
+    /// `method path` with a JSON body and `access` as bearer token.
+    pub(crate) async fn send_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        access: &str,
+    ) -> Answer {
+        let res = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(access)
+            .json(body)
+            .send();
+        Answer::of(res.await.expect("request sent")).await
+    }
+
+    /// `POST path` as if from `ip` (the server must trust 127.0.0.1 as a proxy).
+    pub(crate) async fn post_from(&self, path: &str, body: &Value, ip: &str) -> Answer {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("x-forwarded-for", ip)
+            .json(body)
+            .send();
+        Answer::of(res.await.expect("request sent")).await
+    }
+
     /// Sends `signal` (`INT`, `TERM`) to the server with kill(1).
     fn signal(&self, signal: &str) {
         let pid = self.child.id().to_string();

@@ -15,7 +15,9 @@
 
 mod admin;
 mod audit;
+mod invalidate;
 mod keys;
+mod limits;
 mod mail;
 mod sessions;
 mod tokens;
@@ -149,5 +151,15 @@ impl Store for PostgresStore {
             idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
             max: self.pool.options().get_max_connections(),
         })
+    }
+
+    fn shared_limits(&self) -> Option<std::sync::Arc<dyn authgate_core::limits::SharedLimits>> {
+        Some(self.limits())
+    }
+
+    fn invalidations(
+        &self,
+    ) -> Option<std::sync::Arc<dyn authgate_core::invalidation::Invalidations>> {
+        Some(self.feed())
     }
 }

@@ -116,11 +116,11 @@ fn hash_memory_must_cover_the_lanes() {
 }
 
 #[test]
-fn the_caches_are_on_for_sqlite_and_off_for_shared_databases_by_default() {
+fn the_caches_are_on_for_sqlite_and_postgresql_and_off_for_mongodb_by_default() {
     let sqlite = load(&[]).unwrap();
     assert_eq!(sqlite.effective_cache_ttl(), Duration::from_secs(60));
     let pg = load(&[("AUTHGATE_DATABASE_URL", "postgres://db.example/authgate")]).unwrap();
-    assert_eq!(pg.effective_cache_ttl(), Duration::ZERO);
+    assert_eq!(pg.effective_cache_ttl(), Duration::from_secs(60));
     let mongo = load(&[("AUTHGATE_DATABASE_URL", "mongodb://db.example/authgate")]).unwrap();
     assert_eq!(mongo.effective_cache_ttl(), Duration::ZERO);
 }

@@ -1,18 +1,6 @@
-//! Rate limits and per-account brute-force protection.
-//!
-//! Two mechanisms:
-//! - **Per-key rates** (GCRA via `governor`): every sensitive action is limited per client IP,
-//!   and mail-sending actions also per address, so one client cannot flood the service and
-//!   one inbox cannot be bombed.
-//! - **Login lockout** per account, counted under one lock so parallel attempts count
-//!   exactly: each attempt is counted *before* the password is checked (and un-counted when
-//!   it succeeds). Per (account, IP), the first `free_attempts` consecutive failures are free;
-//!   after that each attempt must wait twice as long as the previous one (1 s, 2 s, 4 s, ...
-//!   up to 15 min). Per account, `max_failures` failures within an hour block the account for
-//!   `block_for`, except from IPs that have logged in to it successfully before, so the
-//!   owner's own device keeps a way in. A password reset clears the account's record.
-//!
-//! State lives in this process's memory: limits are per instance and reset on restart.
+//! The limits' state in this process's memory: a governor GCRA limiter per key, and the
+//! accounts' login records under one lock, so parallel attempts count exactly. Limits are
+//! per instance and reset on restart.
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
@@ -25,159 +13,18 @@ use governor::nanos::Nanos;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
+use super::{
+    limited, Action, LimitsConfig, LoginAttempt, Rate, ACTIONS, FAILURE_WINDOW, MAX_BACKOFF,
+};
 use crate::clock::Clock;
 use crate::error::AuthError;
 
-/// `max` events per `per`, with bursts of up to `max`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate {
-    /// Events allowed per period (and the burst size).
-    pub max: u32,
-    /// The period.
-    pub per: Duration,
-}
-
 impl Rate {
-    /// `max` per minute.
-    pub const fn per_minute(max: u32) -> Rate {
-        Rate {
-            max,
-            per: Duration::from_secs(60),
-        }
-    }
-
-    /// `max` per hour.
-    pub const fn per_hour(max: u32) -> Rate {
-        Rate {
-            max,
-            per: Duration::from_secs(3600),
-        }
-    }
-
-    /// Parses `30/min`, `5/hour`, `10/s`, `100/15m`.
-    pub fn parse(s: &str) -> Result<Rate, String> {
-        let (n, period) = s
-            .split_once('/')
-            .ok_or("expected <count>/<period>, e.g. 30/min")?;
-        let max: u32 = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("{n:?} is not a count"))?;
-        let per = match period.trim() {
-            "s" | "sec" | "second" => Duration::from_secs(1),
-            "m" | "min" | "minute" => Duration::from_secs(60),
-            "h" | "hour" => Duration::from_secs(3600),
-            "d" | "day" => Duration::from_secs(86400),
-            other => humantime::parse_duration(other)
-                .map_err(|_| format!("{other:?} is not a period"))?,
-        };
-        if max == 0 || per.is_zero() {
-            return Err("count and period must be positive".into());
-        }
-        Ok(Rate { max, per })
-    }
-
     fn quota(self) -> Quota {
         let burst = NonZeroU32::new(self.max).unwrap_or(NonZeroU32::MIN);
-        Quota::with_period(self.per / self.max.max(1))
+        Quota::with_period(self.interval())
             .unwrap_or(Quota::per_second(burst))
             .allow_burst(burst)
-    }
-}
-
-/// An action subject to limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
-    /// POST /login.
-    Login,
-    /// POST /register.
-    Register,
-    /// POST /refresh.
-    Refresh,
-    /// POST /forgot-password.
-    ForgotPassword,
-    /// POST /reset-password.
-    ResetPassword,
-    /// POST /resend-verification.
-    ResendVerification,
-    /// GET /verify-email/{token}.
-    VerifyEmail,
-}
-
-const ACTIONS: [Action; 7] = [
-    Action::Login,
-    Action::Register,
-    Action::Refresh,
-    Action::ForgotPassword,
-    Action::ResetPassword,
-    Action::ResendVerification,
-    Action::VerifyEmail,
-];
-
-impl Action {
-    /// Stable snake_case name (metrics, audit, settings).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Login => "login",
-            Action::Register => "register",
-            Action::Refresh => "refresh",
-            Action::ForgotPassword => "forgot_password",
-            Action::ResetPassword => "reset_password",
-            Action::ResendVerification => "resend_verification",
-            Action::VerifyEmail => "verify_email",
-        }
-    }
-}
-
-/// The rate of an action that has none configured.
-const FALLBACK_RATE: Rate = Rate::per_minute(60);
-
-/// Limits in force.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LimitsConfig {
-    /// Off: nothing is limited (benchmarks, trusted networks).
-    pub enabled: bool,
-    /// Per client IP, per action.
-    pub per_ip: HashMap<Action, Rate>,
-    /// Per email address: forgot-password mails.
-    pub forgot_per_email: Rate,
-    /// Per account: verification mails.
-    pub resend_per_account: Rate,
-    /// Consecutive failures per (account, IP) before attempts slow down.
-    pub free_attempts: u32,
-    /// Failures per account within an hour before the account is blocked.
-    pub max_failures: u32,
-    /// How long an account block lasts.
-    pub block_for: Duration,
-}
-
-impl LimitsConfig {
-    /// The per-IP rate of `action` ([`FALLBACK_RATE`] when none is configured).
-    fn rate_per_ip(&self, action: Action) -> Rate {
-        self.per_ip.get(&action).copied().unwrap_or(FALLBACK_RATE)
-    }
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        let per_ip = HashMap::from([
-            (Action::Login, Rate::per_minute(30)),
-            (Action::Register, Rate::per_minute(20)),
-            (Action::Refresh, Rate::per_minute(120)),
-            (Action::ForgotPassword, Rate::per_minute(10)),
-            (Action::ResetPassword, Rate::per_minute(20)),
-            (Action::ResendVerification, Rate::per_minute(10)),
-            (Action::VerifyEmail, Rate::per_minute(30)),
-        ]);
-        LimitsConfig {
-            enabled: true,
-            per_ip,
-            forgot_per_email: Rate::per_hour(5),
-            resend_per_account: Rate::per_hour(5),
-            free_attempts: 5,
-            max_failures: 50,
-            block_for: Duration::from_secs(15 * 60),
-        }
     }
 }
 
@@ -205,8 +52,8 @@ fn keyed(rate: Rate, clock: &Arc<dyn Clock>) -> KeyedLimiter {
     )
 }
 
-/// Applies [`LimitsConfig`].
-pub struct Limiter {
+/// Applies [`LimitsConfig`] in this process's memory.
+pub(super) struct MemoryLimits {
     config: LimitsConfig,
     clock: Arc<dyn Clock>,
     per_ip: HashMap<Action, KeyedLimiter>,
@@ -231,25 +78,17 @@ struct IpRecord {
     last: Duration,
 }
 
-/// A login attempt counted by [`Limiter::begin_login`]; report how it ended.
-#[derive(Debug)]
-pub struct LoginAttempt {
-    account: String,
-    ip: String,
-}
-
-const FAILURE_WINDOW: Duration = Duration::from_secs(3600);
-const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
+/// Accounts tracked at most before records that limit nothing are dropped.
 const MAX_TRACKED_ACCOUNTS: usize = 100_000;
 
-impl Limiter {
+impl MemoryLimits {
     /// Builds the limiters, reading the time from `clock`.
-    pub fn new(config: LimitsConfig, clock: Arc<dyn Clock>) -> Self {
+    pub(super) fn new(config: LimitsConfig, clock: Arc<dyn Clock>) -> Self {
         let per_ip = ACTIONS
             .iter()
             .map(|a| (*a, keyed(config.rate_per_ip(*a), &clock)))
             .collect();
-        Limiter {
+        MemoryLimits {
             forgot_per_email: keyed(config.forgot_per_email, &clock),
             resend_per_account: keyed(config.resend_per_account, &clock),
             per_ip,
@@ -259,13 +98,8 @@ impl Limiter {
         }
     }
 
-    /// The limits in force.
-    pub fn config(&self) -> &LimitsConfig {
-        &self.config
-    }
-
     /// Counts one `action` from `ip`; `RateLimited` past the per-IP rate.
-    pub fn check_ip(&self, action: Action, ip: Option<&str>) -> Result<(), AuthError> {
+    pub(super) fn check_ip(&self, action: Action, ip: Option<&str>) -> Result<(), AuthError> {
         let (Some(ip), true) = (ip, self.config.enabled) else {
             return Ok(());
         };
@@ -275,7 +109,7 @@ impl Limiter {
 
     /// Counts one forgot-password mail to `email` (normalized); limited alike whether or not
     /// the address has an account.
-    pub fn check_forgot(&self, email: &str) -> Result<(), AuthError> {
+    pub(super) fn check_forgot(&self, email: &str) -> Result<(), AuthError> {
         if !self.config.enabled {
             return Ok(());
         }
@@ -287,7 +121,7 @@ impl Limiter {
     }
 
     /// Counts one verification mail for `account`.
-    pub fn check_resend(&self, account: &str) -> Result<(), AuthError> {
+    pub(super) fn check_resend(&self, account: &str) -> Result<(), AuthError> {
         if !self.config.enabled {
             return Ok(());
         }
@@ -300,16 +134,21 @@ impl Limiter {
 
     /// Counts a login attempt on `account` from `ip` before the password is checked, or
     /// refuses it while the account or this (account, IP) pair is blocked.
-    pub fn begin_login(&self, account: &str, ip: Option<&str>) -> Result<LoginAttempt, AuthError> {
+    #[cfg(test)]
+    pub(super) fn begin_login(
+        &self,
+        account: &str,
+        ip: Option<&str>,
+    ) -> Result<LoginAttempt, AuthError> {
         let mut attempts = self.begin_attempts(&[account], ip)?;
         Ok(attempts.remove(0))
     }
 
     /// Counts one password attempt from `ip` on each of `accounts` (the names one account
-    /// logs in by: its email and its username key), as [`Limiter::begin_login`] does, so a
+    /// logs in by: its email and its username key), as [`MemoryLimits::begin_login`] does, so a
     /// guess of the current password (a password change) counts toward the same block as a
     /// failed login. Refused, counting nothing, while any of them is blocked for this IP.
-    pub fn begin_attempts(
+    pub(super) fn begin_attempts(
         &self,
         accounts: &[&str],
         ip: Option<&str>,
@@ -364,7 +203,7 @@ impl Limiter {
 
     /// The attempt had the right password: un-count it, reset this IP's streak, and trust
     /// this IP for the account from now on.
-    pub fn login_succeeded(&self, attempt: LoginAttempt) {
+    pub(super) fn login_succeeded(&self, attempt: LoginAttempt) {
         let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(record) = accounts.get_mut(&attempt.account) {
             record.failures = record.failures.saturating_sub(1);
@@ -374,7 +213,7 @@ impl Limiter {
     }
 
     /// Forgets every failure and block of `account` (after a password reset).
-    pub fn clear_account(&self, account: &str) {
+    pub(super) fn clear_account(&self, account: &str) {
         self.accounts
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -382,7 +221,7 @@ impl Limiter {
     }
 
     /// Drops state that no longer limits anything (call periodically).
-    pub fn prune(&self) {
+    pub(super) fn prune(&self) {
         let now = self.clock.elapsed();
         self.accounts
             .lock()
@@ -438,14 +277,6 @@ fn check(limiter: &KeyedLimiter, key: &str, limit: u32) -> Result<(), AuthError>
     })
 }
 
-fn limited(wait: Duration, limit: u32) -> AuthError {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    AuthError::RateLimited {
-        retry_after_secs: secs.max(1),
-        limit,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -455,8 +286,8 @@ mod tests {
         Arc::new(ManualClock::starting_now())
     }
 
-    fn limiter(free: u32, max_failures: u32) -> Limiter {
-        Limiter::new(
+    fn limiter(free: u32, max_failures: u32) -> MemoryLimits {
+        MemoryLimits::new(
             LimitsConfig {
                 free_attempts: free,
                 max_failures,
@@ -467,25 +298,10 @@ mod tests {
     }
 
     #[test]
-    fn rates_parse_from_settings() {
-        assert_eq!(Rate::parse("30/min").unwrap(), Rate::per_minute(30));
-        assert_eq!(Rate::parse("5/hour").unwrap(), Rate::per_hour(5));
-        assert_eq!(
-            Rate::parse("100/15m").unwrap(),
-            Rate {
-                max: 100,
-                per: Duration::from_secs(900)
-            }
-        );
-        assert!(Rate::parse("0/min").is_err());
-        assert!(Rate::parse("abc").is_err());
-    }
-
-    #[test]
     fn an_ip_is_limited_after_its_burst() {
         let mut cfg = LimitsConfig::default();
         cfg.per_ip.insert(Action::Register, Rate::per_minute(3));
-        let l = Limiter::new(cfg, clock());
+        let l = MemoryLimits::new(cfg, clock());
         for _ in 0..3 {
             l.check_ip(Action::Register, Some("1.2.3.4")).unwrap();
         }
@@ -514,7 +330,7 @@ mod tests {
         let clock = Arc::new(ManualClock::starting_now());
         let mut cfg = LimitsConfig::default();
         cfg.per_ip.insert(Action::Register, Rate::per_minute(2));
-        let l = Limiter::new(cfg, clock.clone());
+        let l = MemoryLimits::new(cfg, clock.clone());
         l.check_ip(Action::Register, Some("1.2.3.4")).unwrap();
         l.check_ip(Action::Register, Some("1.2.3.4")).unwrap();
         assert!(l.check_ip(Action::Register, Some("1.2.3.4")).is_err());
@@ -531,7 +347,7 @@ mod tests {
             free_attempts: 1,
             ..LimitsConfig::default()
         };
-        let l = Limiter::new(cfg, clock.clone());
+        let l = MemoryLimits::new(cfg, clock.clone());
         l.begin_login("ada", Some("1.1.1.1")).unwrap();
         let Err(AuthError::RateLimited {
             retry_after_secs, ..
@@ -554,7 +370,7 @@ mod tests {
             ..LimitsConfig::default()
         };
         let block_for = cfg.block_for;
-        let l = Limiter::new(cfg, clock.clone());
+        let l = MemoryLimits::new(cfg, clock.clone());
         for i in 0..3 {
             l.begin_login("ada", Some(&format!("10.0.0.{i}"))).unwrap();
         }
@@ -625,21 +441,5 @@ mod tests {
             l.login_succeeded(a);
         }
         assert_eq!(l.accounts.lock().unwrap()["ada"].failures, 0);
-    }
-
-    #[test]
-    fn disabled_limits_never_refuse() {
-        let l = Limiter::new(
-            LimitsConfig {
-                enabled: false,
-                max_failures: 1,
-                ..LimitsConfig::default()
-            },
-            clock(),
-        );
-        for _ in 0..10 {
-            assert!(l.begin_login("ada", None).is_ok());
-            assert!(l.check_forgot("a@b.c").is_ok());
-        }
     }
 }
