@@ -85,24 +85,11 @@ impl AuthService {
         raw: &str,
         client: &ClientInfo,
     ) -> Result<EmailChange, AuthError> {
-        self.limit_ip(Action::VerifyEmail, client).await?;
-        let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
         let purpose = TokenPurpose::ChangeEmail;
-        let Some(found) = self.live_link_token(&token, purpose).await? else {
-            return self.already_changed_by(&token, purpose).await;
-        };
-        let record = self.owner_of(&found).await?;
-        let new_email = Email::parse(&found.email).map_err(|_| AuthError::InvalidToken)?;
-        self.set_verified_email(&record.user.id, &new_email).await?;
-        let store = &self.inner.store;
-        let now = self.now();
-        if store
-            .consume_one_time_token(&token.hash(), purpose, now)
-            .await?
-            .is_none()
-        {
+        let Some((record, new_email)) = self.write_linked_address(raw, purpose, client).await?
+        else {
             return Ok(EmailChange::AlreadyChanged);
-        }
+        };
         if let Some(old) = record.user.email.as_deref() {
             if old.to_lowercase() != new_email.normalized() {
                 self.mail_undo_link(&record.user, old).await?;
@@ -122,25 +109,13 @@ impl AuthService {
         raw: &str,
         client: &ClientInfo,
     ) -> Result<EmailChange, AuthError> {
-        self.limit_ip(Action::VerifyEmail, client).await?;
-        let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
         let purpose = TokenPurpose::RevertEmail;
-        let Some(found) = self.live_link_token(&token, purpose).await? else {
-            return self.already_changed_by(&token, purpose).await;
-        };
-        let record = self.owner_of(&found).await?;
-        let old = Email::parse(&found.email).map_err(|_| AuthError::InvalidToken)?;
-        self.set_verified_email(&record.user.id, &old).await?;
-        let store = &self.inner.store;
-        let now = self.now();
-        if store
-            .consume_one_time_token(&token.hash(), purpose, now)
-            .await?
-            .is_none()
-        {
+        let Some((record, _)) = self.write_linked_address(raw, purpose, client).await? else {
             return Ok(EmailChange::AlreadyChanged);
-        }
-        store
+        };
+        let now = self.now();
+        self.inner
+            .store
             .invalidate_one_time_tokens(&record.user.id, TokenPurpose::ChangeEmail, now)
             .await?;
         self.end_all_sessions(&record.user.id, now).await?;
@@ -150,18 +125,33 @@ impl AuthService {
         Ok(EmailChange::Changed)
     }
 
-    /// The live token `token` of `purpose`, without spending it.
-    async fn live_link_token(
+    /// What a change or undo link does first: writes the address it carries as the
+    /// account's (verified), then spends it. Returns the account as it was before and the
+    /// address written, or `None` when the link had done its work already (a concurrent
+    /// follow spent it, or it was used and the address is the one it set).
+    async fn write_linked_address(
         &self,
-        token: &OpaqueToken,
+        raw: &str,
         purpose: TokenPurpose,
-    ) -> Result<Option<ConsumedToken>, AuthError> {
-        let found = self
-            .inner
-            .store
+        client: &ClientInfo,
+    ) -> Result<Option<(UserRecord, Email)>, AuthError> {
+        self.limit_ip(Action::VerifyEmail, client).await?;
+        let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidToken)?;
+        let store = &self.inner.store;
+        let found = store
             .find_one_time_token(&token.hash(), purpose, self.now())
             .await?;
-        Ok(found)
+        let Some(found) = found else {
+            self.already_changed_by(&token, purpose).await?;
+            return Ok(None);
+        };
+        let record = self.owner_of(&found).await?;
+        let email = Email::parse(&found.email).map_err(|_| AuthError::InvalidToken)?;
+        self.set_verified_email(&record.user.id, &email).await?;
+        let spent = store
+            .consume_one_time_token(&token.hash(), purpose, self.now())
+            .await?;
+        Ok(spent.map(|_| (record, email)))
     }
 
     /// The account a live change or undo token belongs to; a disabled one may not change.
