@@ -93,6 +93,7 @@ macro_rules! store_contract_tests {
             concurrent_registrations_of_one_email_have_exactly_one_winner,
             concurrent_registrations_of_one_username_have_exactly_one_winner,
             concurrent_rotations_of_one_token_have_exactly_one_winner,
+            a_burst_of_rotations_over_many_sessions_rotates_each_token_once,
             concurrent_consumptions_of_one_token_have_exactly_one_winner,
             concurrent_claims_never_hand_out_one_mail_twice,
             concurrent_migrations_all_succeed,

@@ -9,6 +9,7 @@ mod admin;
 mod audit;
 mod keys;
 mod mail;
+mod rotations;
 mod sessions;
 mod time;
 mod tokens;
@@ -26,6 +27,7 @@ use sqlx::{Sqlite, Transaction};
 
 use crate::error::{db_err, is_sqlite_busy, migrate_err};
 use crate::tx::begin_detached;
+use rotations::RotationQueue;
 
 /// How long a connection waits for the write lock before giving up with `Unavailable`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -75,6 +77,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// `None` for an in-memory database, whose one connection does everything.
     writer: Option<SqlitePool>,
+    /// Refresh-token rotations, committed in groups through the writer.
+    rotations: RotationQueue,
 }
 
 impl SqliteStore {
@@ -112,14 +116,21 @@ impl SqliteStore {
                 .idle_timeout(None)
                 .max_lifetime(None);
             let pool = open(pool, &connect).await?;
-            return Ok(SqliteStore { pool, writer: None });
+            let rotations = RotationQueue::start(pool.clone());
+            return Ok(SqliteStore {
+                pool,
+                writer: None,
+                rotations,
+            });
         }
         let readers = pool_options(options.max_connections.max(1));
         let pool = open(readers, &connect).await?;
         let writer = open(pool_options(1), &connect).await?;
+        let rotations = RotationQueue::start(writer.clone());
         Ok(SqliteStore {
             pool,
             writer: Some(writer),
+            rotations,
         })
     }
 

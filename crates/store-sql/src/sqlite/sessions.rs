@@ -7,6 +7,7 @@ use authgate_core::store::{NewSession, RefreshTokenRecord, Rotation, SessionStor
 use authgate_core::StoreError;
 use chrono::{DateTime, Utc};
 
+use super::rotations::RotationRequest;
 use super::time::{from_ms, opt_from_ms, to_ms};
 use super::SqliteStore;
 use crate::error::db_err;
@@ -130,40 +131,16 @@ impl SessionStore for SqliteStore {
         now: DateTime<Utc>,
         new_expires_at: DateTime<Utc>,
     ) -> StoreResult<Rotation> {
-        let now = to_ms(now);
-        let mut tx = self.begin_write().await?;
-        // The guarded update is the decision: under the write lock, only the first caller
-        // finds the token unrotated; every later one matches no row.
-        let claimed = sqlx::query(
-            "UPDATE refresh_tokens SET rotated_at = ?1 \
-             WHERE hash = ?2 AND session_id = ?3 AND rotated_at IS NULL \
-             AND EXISTS (SELECT 1 FROM sessions WHERE id = ?3 AND revoked_at IS NULL AND expires_at > ?1)",
-        )
-        .bind(now)
-        .bind(&old.0[..])
-        .bind(session_id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        if claimed.rows_affected() == 0 {
-            return Ok(Rotation::NotCurrent);
-        }
-        sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES (?, ?, ?)")
-            .bind(&new.0[..])
-            .bind(session_id.as_str())
-            .bind(now)
-            .execute(&mut *tx)
+        // Group commit: see `rotations`.
+        self.rotations
+            .rotate(RotationRequest {
+                session_id: session_id.as_str().to_owned(),
+                old: *old,
+                new: *new,
+                now_ms: to_ms(now),
+                expires_at_ms: to_ms(new_expires_at),
+            })
             .await
-            .map_err(db_err)?;
-        sqlx::query("UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ?")
-            .bind(now)
-            .bind(to_ms(new_expires_at))
-            .bind(session_id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(Rotation::Rotated)
     }
 
     #[tracing::instrument(skip_all, fields(session_id = %id))]

@@ -120,6 +120,62 @@ pub async fn concurrent_rotations_of_one_token_have_exactly_one_winner(store: Ar
     );
 }
 
+/// 40 sessions, each raced by 5 callers with successors of their own, all at once (a burst
+/// that a store may commit together): every session gets exactly one successor, the
+/// losers' successors are never stored, and every session is renewed.
+pub async fn a_burst_of_rotations_over_many_sessions_rotates_each_token_once(
+    store: Arc<dyn Store>,
+) {
+    const SESSIONS: usize = 40;
+    const RACERS: usize = 5;
+    let user = insert_user(&*store).await;
+    let start = now();
+    let renewed = start + Duration::days(2);
+    let mut chains = Vec::with_capacity(SESSIONS);
+    for _ in 0..SESSIONS {
+        chains.push(open_session(&*store, &user, start, Duration::days(1)).await);
+    }
+    let successors: Vec<_> = (0..SESSIONS * RACERS).map(|_| token_hash()).collect();
+    let chains = Arc::new(chains);
+    let tried = Arc::new(successors.clone());
+    let results = race(&store, SESSIONS * RACERS, |store, i| {
+        let (chains, tried) = (Arc::clone(&chains), Arc::clone(&tried));
+        async move {
+            let (sid, old) = &chains[i / RACERS];
+            store
+                .rotate_refresh_token(sid, old, &tried[i], start, renewed)
+                .await
+        }
+    })
+    .await;
+
+    for (s, (sid, _)) in chains.iter().enumerate() {
+        let outcomes = &results[s * RACERS..(s + 1) * RACERS];
+        let winners: Vec<usize> = (0..RACERS)
+            .filter(|r| matches!(outcomes[*r], Ok(Rotation::Rotated)))
+            .collect();
+        assert_eq!(winners.len(), 1, "session {s}: {outcomes:?}");
+        for r in 0..RACERS {
+            let stored = store
+                .find_refresh_token(&successors[s * RACERS + r])
+                .await
+                .unwrap();
+            assert_eq!(
+                stored.is_some(),
+                r == winners[0],
+                "session {s}: only the winner's successor is stored"
+            );
+        }
+        let winner = store
+            .find_refresh_token(&successors[s * RACERS + winners[0]])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((&winner.session_id, winner.rotated_at), (sid, None));
+        assert_eq!(winner.session_expires_at, renewed);
+    }
+}
+
 /// A revoked session's current token does not rotate.
 pub async fn rotation_is_refused_for_a_revoked_session(store: Arc<dyn Store>) {
     let user = insert_user(&*store).await;
