@@ -1,4 +1,5 @@
-//! Middleware: request ids, tracing, metrics, security headers, CORS, panics as JSON 500s.
+//! Middleware: request ids, tracing, metrics, security headers, CORS, panics as JSON 500s,
+//! work that survives a client hanging up.
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
@@ -6,105 +7,107 @@ use axum::http::{header, HeaderName, HeaderValue, Response};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::Router;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-use tracing::Instrument;
 
+use crate::completion::run_to_completion;
 use crate::cors::ListedCorsLayer;
 use crate::error::ApiError;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Wraps the router in every cross-cutting layer (innermost first). `https`: the public URL
-/// is https, so browsers are told to use nothing else (HSTS). `cors`: the CORS layer of the
-/// allowed origins, if any, innermost so that preflights get request ids, security headers,
+/// Wraps the router in every cross-cutting layer. `https`: the public URL is https, so
+/// browsers are told to use nothing else (HSTS). `cors`: the CORS layer of the allowed
+/// origins, if any, innermost so that preflights get request ids, security headers,
 /// metrics and a trace like every other answer.
+///
+/// One stack, applied with one [`Router::layer`]: axum boxes every route once per `layer`
+/// call and clones that box on every request, so a dozen calls cost a dozen allocations
+/// (and their futures) per request; here the layers compose without boxes in between.
 pub(crate) fn apply(router: Router, https: bool, cors: Option<ListedCorsLayer>) -> Router {
-    let headers: [(HeaderName, &'static str); 6] = [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::CACHE_CONTROL, "no-store"),
-        (header::PRAGMA, "no-cache"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (
+    let security_header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    // Every answer depends on the Origin once some get CORS (tower-http adds its own Vary
+    // to those, so this one goes on the others).
+    let cors = cors.map(|cors| {
+        ServiceBuilder::new()
+            .layer(security_header(header::VARY, "origin"))
+            .layer(cors)
+            .into_inner()
+    });
+    let hsts = https.then(|| {
+        security_header(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        )
+    });
+    let stack = ServiceBuilder::new()
+        .map_request(drop_invalid_request_id)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(security_header(header::CACHE_CONTROL, "no-store"))
+        .layer(security_header(header::PRAGMA, "no-cache"))
+        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; frame-ancestors 'none'",
-        ),
-    ];
-    let mut router = router;
-    if let Some(cors) = cors {
-        // Every answer depends on the Origin once some get CORS (tower-http adds its own Vary
-        // to those, so this one goes on the others).
-        router = router
-            .layer(cors)
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::VARY,
-                HeaderValue::from_static("origin"),
-            ));
-    }
-    router = router
-        .layer(axum::middleware::from_fn(run_to_completion))
-        .layer(axum::middleware::from_fn(refuse_repeated_authorization))
-        .layer(axum::middleware::from_fn(crate::metrics::track))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span));
-    if https {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        ));
-    }
-    for (name, value) in headers {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(
-            name,
-            HeaderValue::from_static(value),
-        ));
-    }
-    router
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(axum::middleware::map_request(drop_invalid_request_id))
-}
-
-/// Runs the handler in a task of its own, so that a client who disconnects (or a proxy that
-/// times out) cannot cancel a flow halfway: hyper drops the request's future on disconnect,
-/// and a future dropped inside a store call can leave a transaction begun and never ended,
-/// or a session created but never audited. The answer is discarded; the work completes.
-async fn run_to_completion(req: Request, next: Next) -> Response<Body> {
-    let span = tracing::Span::current();
-    match tokio::spawn(next.run(req).instrument(span)).await {
-        Ok(response) => response,
-        // Answered here, inside the request's span, so the log line carries the request id
-        // (CatchPanicLayer, further out, still catches panics in the layers themselves).
-        Err(e) if e.is_panic() => ApiError::Auth(authgate_core::AuthError::Internal(format!(
-            "handler panicked: {}",
-            panic_message(e.into_panic().as_ref())
-        )))
-        .into_response(),
-        Err(_) => ApiError::Auth(authgate_core::AuthError::Internal(
-            "the request's task was cancelled".into(),
         ))
-        .into_response(),
+        .option_layer(hsts)
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::from_fn(around_the_handler))
+        .option_layer(cors);
+    router.layer(stack.into_inner())
+}
+
+/// Fresh request ids: random UUIDs (v4) from the thread's generator (rand's ChaCha, seeded
+/// from the system), where tower-http's `MakeRequestUuid` asks the kernel for every id.
+/// An id only names a request in logs; it guards nothing.
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let bytes: [u8; 16] = rand::random();
+        let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+        let mut text = uuid::Uuid::encode_buffer();
+        HeaderValue::from_str(id.hyphenated().encode_lower(&mut text))
+            .ok()
+            .map(RequestId::new)
     }
 }
 
-/// 400 for a request with more than one `Authorization` header (RFC 9110 §11.6.2 allows
-/// one): which one counts is up to each reader, and a proxy in front that reads another one
-/// than we do would authorise a different caller. 400 rather than 401: nothing was tried
-/// and refused, the request is malformed, and a retry with the same headers cannot succeed.
-async fn refuse_repeated_authorization(req: Request, next: Next) -> Response<Body> {
-    if req
-        .headers()
+/// Times and counts the request ([`crate::metrics::RequestTimer`]), refuses a repeated
+/// `Authorization` header, and runs the rest to completion ([`run_to_completion`]).
+async fn around_the_handler(req: Request, next: Next) -> Response<Body> {
+    let timer = crate::metrics::RequestTimer::start(&req);
+    let response = if has_repeated_authorization(&req) {
+        ApiError::RepeatedAuthorization.into_response()
+    } else {
+        run_to_completion(req, next).await
+    };
+    timer.finish(response.status());
+    response
+}
+
+/// More than one `Authorization` header (RFC 9110 §11.6.2 allows one): which one counts is
+/// up to each reader, and a proxy in front that reads another one than we do would
+/// authorise a different caller. Answered 400 rather than 401: nothing was tried and
+/// refused, the request is malformed, and a retry with the same headers cannot succeed.
+fn has_repeated_authorization(req: &Request) -> bool {
+    req.headers()
         .get_all(header::AUTHORIZATION)
         .iter()
         .nth(1)
         .is_some()
-    {
-        return ApiError::RepeatedAuthorization.into_response();
-    }
-    next.run(req).await
 }
 
 /// The span of one request: method, route template (never the raw path, which may hold a
@@ -124,7 +127,7 @@ fn request_span(req: &Request) -> tracing::Span {
 
 /// A client-supplied request id is kept only if it is short and plain; otherwise a fresh
 /// one is made, so ids in logs can be trusted not to inject text.
-async fn drop_invalid_request_id(mut req: Request) -> Request {
+fn drop_invalid_request_id(mut req: Request) -> Request {
     let valid = req
         .headers()
         .get(REQUEST_ID)
@@ -139,15 +142,6 @@ async fn drop_invalid_request_id(mut req: Request) -> Request {
         req.headers_mut().remove(REQUEST_ID);
     }
     req
-}
-
-/// The text a panic was raised with, when it was a string.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(not a string)")
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {

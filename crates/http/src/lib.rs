@@ -6,6 +6,7 @@
 //! `into_make_service_with_connect_info::<SocketAddr>()` so client IPs are known.
 
 pub mod caller_secrets;
+mod completion;
 pub mod config;
 pub mod cookies;
 mod cors;

@@ -4,8 +4,7 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, Method};
-use axum::middleware::Next;
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
@@ -24,32 +23,64 @@ pub const DB_POOL_CONNECTIONS: &str = "authgate_db_pool_connections";
 /// The most connections the database pool will open.
 pub const DB_POOL_MAX_CONNECTIONS: &str = "authgate_db_pool_max_connections";
 
-/// Records [`HTTP_REQUESTS_TOTAL`] and [`HTTP_REQUEST_DURATION_SECONDS`]. The route label is
-/// the matched template (`/api/auth/verify-email/{token}`), never the raw path, which may
-/// carry a one-time token; requests matching no route share `<unmatched>`.
-pub(crate) async fn track(req: Request, next: Next) -> Response {
-    let method = method_label(req.method());
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("<unmatched>", MatchedPath::as_str)
-        .to_owned();
-    let started = Instant::now();
-    let response = next.run(req).await;
-    metrics::histogram!(
-        HTTP_REQUEST_DURATION_SECONDS,
-        "method" => method,
-        "route" => route.clone()
-    )
-    .record(started.elapsed().as_secs_f64());
-    metrics::counter!(
-        HTTP_REQUESTS_TOTAL,
-        "method" => method,
-        "route" => route,
-        "status" => response.status().as_str().to_owned()
-    )
-    .increment(1);
-    response
+/// Records [`HTTP_REQUESTS_TOTAL`] and [`HTTP_REQUEST_DURATION_SECONDS`] for one request,
+/// started before the request is handled and finished with its answer's status. The route
+/// label is the matched template (`/api/auth/verify-email/{token}`), never the raw path,
+/// which may carry a one-time token; requests matching no route share `<unmatched>`.
+pub(crate) struct RequestTimer {
+    method: &'static str,
+    route: String,
+    started: Instant,
+}
+
+impl RequestTimer {
+    /// Starts timing `req`.
+    pub(crate) fn start(req: &Request) -> RequestTimer {
+        RequestTimer {
+            method: method_label(req.method()),
+            route: req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("<unmatched>", MatchedPath::as_str)
+                .to_owned(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Records the request as answered with `status`.
+    pub(crate) fn finish(self, status: StatusCode) {
+        metrics::histogram!(
+            HTTP_REQUEST_DURATION_SECONDS,
+            "method" => self.method,
+            "route" => self.route.clone()
+        )
+        .record(self.started.elapsed().as_secs_f64());
+        metrics::counter!(
+            HTTP_REQUESTS_TOTAL,
+            "method" => self.method,
+            "route" => self.route,
+            "status" => status_label(status)
+        )
+        .increment(1);
+    }
+}
+
+/// The status as a label value, without an allocation for the common ones.
+fn status_label(status: StatusCode) -> metrics::SharedString {
+    match status.as_u16() {
+        200 => "200".into(),
+        201 => "201".into(),
+        202 => "202".into(),
+        204 => "204".into(),
+        302 => "302".into(),
+        400 => "400".into(),
+        401 => "401".into(),
+        403 => "403".into(),
+        404 => "404".into(),
+        409 => "409".into(),
+        429 => "429".into(),
+        _ => status.as_str().to_owned().into(),
+    }
 }
 
 /// Standard methods by name; anything else is one label value, so clients cannot mint
