@@ -191,6 +191,29 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+def tree_ticks(root: int) -> int:
+    """CPU ticks of `root` (with its reaped children) and of its live children: the
+    PostgreSQL postmaster and its backends, which come and go."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == root:
+            total += sum(int(x) for x in fields[11:15])
+        elif int(fields[1]) == root:
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
+# While the kit's PostgreSQL cluster runs: its CPU ticks, charged to the PostgreSQL rows.
+DB_TICKS: Callable[[], int] | None = None
+
+
 def status_kb(pid: int, key: str) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -432,6 +455,8 @@ class PgCluster:
                 raise RuntimeError(f"postgres did not start (see {self.log})")
             time.sleep(0.1)
         log(f"postgres: {bindir.parent.name} on 127.0.0.1:{self.port} (fsync=on), data in {data}")
+        global DB_TICKS
+        DB_TICKS = lambda: tree_ticks(self.proc.pid)  # noqa: E731
 
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
@@ -465,6 +490,8 @@ class PgCluster:
 
     def stop(self) -> None:
         """Fast shutdown (SIGINT: abort open transactions, checkpoint, exit)."""
+        global DB_TICKS
+        DB_TICKS = None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
         stop(self.proc, 30.0)
@@ -641,6 +668,8 @@ class Result:
     non2xx: int = 0
     sock_err: int = 0
     cpu_ms_per_req: float | None = None
+    # PostgreSQL's own CPU (postmaster and backends) per request, when the kit runs it
+    db_cpu_ms_per_req: float | None = None
     srv_cpu_pct: float = 0.0
     peak_rss_mb: float | None = None
     idle_before: float = 0.0
@@ -705,11 +734,22 @@ def measure_once(key, label, target, path, script: Script, conns, warmup_script,
     log(f"{label}: {conns} connections, {secs} s")
     pid = target.pid
     reset_peak_rss(pid)
+    db = DB_TICKS
+    d0 = db() if db else 0
     t0, m0 = cpu_ticks(pid), machine_ticks()
     stats, wrk_ms = wrk_finish(wrk_start(key, target.url(path), main, conns, secs, timeout=timeout))
     t1, m1 = cpu_ticks(pid), machine_ticks()
     fill(res, stats, wrk_ms, t1 - t0, m1 - m0, pid, True, target if isinstance(target, Authgate) else None)
+    if db:
+        charge_db(res, db() - d0)
     return res
+
+
+def charge_db(res: Result, ticks: int) -> None:
+    """PostgreSQL's CPU over the measured run, per request; it is part of `other_during` too."""
+    if res.requests:
+        res.db_cpu_ms_per_req = ticks * 1000.0 / CLK_TCK / res.requests
+        log(f"  postgres CPU/req {res.db_cpu_ms_per_req:.3f} ms")
 
 
 def fill(res: Result, stats: dict, wrk_ms: float, srv_ticks: int, mach_ticks: int, pid: int, cpu_per_request: bool = True, server=None) -> None:
@@ -1061,11 +1101,14 @@ def measure_nodes(key: str, label: str, nodes: list[Authgate], path: str,
     log(f"{label}: {sum(conns)} connections over {len(nodes)} nodes, {DURATION} s")
     for n in nodes:
         reset_peak_rss(n.pid)
+    db = DB_TICKS
+    d0 = db() if db else 0
     t0, m0 = sum(cpu_ticks(n.pid) for n in nodes), machine_ticks()
     runs = [wrk_start(f"{key}-{i}", n.url(path), s, c, DURATION, threads) for i, (n, s, c)
             in enumerate(zip(nodes, main, conns))]
     finished = [wrk_finish(w) for w in runs]
     t1, m1 = sum(cpu_ticks(n.pid) for n in nodes), machine_ticks()
+    d1 = db() if db else 0
     rate = sum(st["requests"] / (st["duration_us"] / 1e6) for st, _ in finished)
     requests = sum(st["requests"] for st, _ in finished)
     stats = {
@@ -1080,6 +1123,8 @@ def measure_nodes(key: str, label: str, nodes: list[Authgate], path: str,
         for k in ("empty", "failed", "rotated"):
             del stats[k]
     fill(res, stats, sum(ms for _, ms in finished), t1 - t0, m1 - m0, nodes[0].pid)
+    if db:
+        charge_db(res, d1 - d0)
     res.peak_rss_mb = max(status_kb(n.pid, "VmHWM") for n in nodes) / 1024.0
     for n in nodes:
         count, causes = n.take_errors()
@@ -1177,8 +1222,10 @@ def judge_nodes(rows: list[Result], one_node: list[Result]) -> None:
             continue
         cpu = (f", CPU/req ×{r.cpu_ms_per_req / one.cpu_ms_per_req:.2f}"
                if r.cpu_ms_per_req and one.cpu_ms_per_req else "")
+        db = (f"; PostgreSQL's own CPU/req {fmt(one.db_cpu_ms_per_req, '.3f')} → "
+              f"{fmt(r.db_cpu_ms_per_req, '.3f')} ms" if r.db_cpu_ms_per_req is not None else "")
         r.target = (f"– (one node: {one.rps:,.0f} rps, {fmt(one.cpu_ms_per_req, '.3f')} ms/req; "
-                    f"{NODES} nodes: rps ×{r.rps / one.rps if one.rps else 0:.2f}{cpu})")
+                    f"{NODES} nodes: rps ×{r.rps / one.rps if one.rps else 0:.2f}{cpu}{db})")
         r.verdict = "" if not (r.non2xx or r.sock_err or r.extra.get("empty")) else "**errors**"
 
 
@@ -1217,7 +1264,8 @@ def nodes_section(rows: list[Result], more: list[str], one_node: list[Result]) -
         f"{', '.join(str(c) for c in split(REFRESH_CONNECTIONS, NODES))} for refresh, "
         f"{max(1, THREADS // NODES)} thread each; refresh tokens from logins on each node). rps is summed "
         "over the nodes; **server CPU / req is the CPU of all nodes over all their requests**, the honest "
-        "figure when every process shares the same cores; p50/p99 and peak RSS are the worst node's. The "
+        "figure when every process shares the same cores (PostgreSQL's own CPU per request, postmaster and "
+        "backends, is in the target column); p50/p99 and peak RSS are the worst node's. The "
         "one-node rows are the PostgreSQL rows of the Results table, repeated here."
     )
     return f"PostgreSQL: one node and {NODES}", intro, base + rows, more
@@ -1676,6 +1724,13 @@ def run(work: Path) -> None:
         notes.append(f"PostgreSQL rows: a throwaway cluster the kit started ({bindir.parent.name}, `initdb -A trust`, "
                      "on 127.0.0.1, `fsync=on`, default settings otherwise), one fresh database each for the "
                      "empty store, the seeded store and the several nodes; removed at the end.")
+    db_rows = [r for r in results + [r for sd in seeded for r in sd.rows] + node_rows
+               if r.db_cpu_ms_per_req is not None]
+    if db_rows:
+        notes.append("PostgreSQL's own CPU per request (postmaster and backends, from `/proc`; not in the "
+                     "server CPU column, part of *during* in the busy column): "
+                     + "; ".join(f"{r.label.replace('/api/auth', '')} {r.db_cpu_ms_per_req:.3f} ms" for r in db_rows)
+                     + ".")
     for sd in seeded:
         per_user = sd.size_bytes / sd.users if sd.users else 0
         notes.append(
