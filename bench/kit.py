@@ -1245,9 +1245,10 @@ def seeded_section(seeded: list[Seeded]) -> Section:
         + " (SEED_USERS, SEED_AUDIT_EVENTS; on PostgreSQL SEED_PG_USERS, SEED_PG_AUDIT_EVENTS). "
         "PostgreSQL's default is smaller (200,000 users, 2,000,000 audit events) because the seeder "
         "commits every user, every session and every batch of 1,000 audit events on its own, with "
-        "fsync=on: a test seed of 20,000 users on 2026-12-02 ran at about 830 users/s and 8,600 audit "
-        "events/s there (SQLite: 570 and 8,500), so the issue's full size would take about 40 minutes "
-        "on PostgreSQL on top of about 50 on SQLite; the seed rows below give this run's rates. The "
+        "fsync=on: test seeds on 2026-12-02 (a busy machine) ran at about 830 users/s and 8,600 audit "
+        "events/s on PostgreSQL (20,000 users) and 500 users/s and 5,600 events/s on SQLite (100,000 "
+        "users, 1,000,000 events), so the issue's full size would take about 40 minutes on PostgreSQL "
+        "on top of about an hour on SQLite; the seed rows below give this run's rates. The "
         "database size is the SQLite file and its -wal, or `pg_database_size`, right after the seed; the "
         "peak RSS is the highest VmHWM of the seeded runs (a fresh process each)."
     )
