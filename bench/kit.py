@@ -11,14 +11,22 @@ Scenarios (wrk, DURATION seconds each after WARMUP seconds of unrecorded load):
   b  GET /api/auth/me with a bearer token                  -> ratio to (a)
   b2 POST /api/auth/introspect (form, caller secret)       -> ratio to (b), >= 80 %
   b3 GET /api/auth/forward-auth with a bearer token         -> ratio to (b), >= 80 %
+  b4 GET /api/auth/sessions (3 live sessions), bearer token -> informational, ratio to (b)
   c  POST /api/auth/login (one user)                        -> ratio to cores / hash time
   d  POST /api/auth/refresh, rotating tokens per wrk thread -> must be all 2xx
   e  POST /api/auth/register, unique emails
   f  GET /me while a login flood (a second wrk) saturates the hashing pool
   g  a fresh process: idle RSS, then 1,000 concurrent login attempts: peak RSS
   h  start-up to ready on the existing SQLite file (median of STARTUP_RUNS)
-  +  optionally (HS256=1) the ceiling and /me again with HS256 tokens, and b-e again on
-     PostgreSQL when AUTHGATE_BENCH_POSTGRES_URL is set.
+  +  optionally (HS256=1) the ceiling and /me again with HS256 tokens
+  i  the seeded store (SEED_USERS > 0): `authgate-bench seed` fills a fresh SQLite file, then
+     /me, introspection, GET /sessions, login and refresh for a seeded user, each judged
+     against the empty store's rps (>= 90 %); seed time, size per user, peak RSS
+  j  PostgreSQL (POSTGRES=1): b-e on AUTHGATE_BENCH_POSTGRES_URL, or else on a throwaway
+     cluster the kit starts itself (Debian's /usr/lib/postgresql/*/bin); on that cluster
+     also (i) with SEED_PG_* and NODES nodes on one database: /me and refresh spread over
+     all of them (CPU per request summed), and the revocation delay between two of them
+     (bench/revocation-delay/measure.py)
 
 Server CPU comes from utime+stime in /proc/PID/stat, peak RSS from VmHWM in
 /proc/PID/status (reset before each scenario through /proc/PID/clear_refs), wrk's own CPU
@@ -82,6 +90,19 @@ MAX_IDLE_BUSY = env_int("MAX_IDLE_BUSY", 15)
 IDLE_WAIT = env_int("IDLE_WAIT", 20)
 HS256 = env_int("HS256", 1)
 PG_URL = os.environ.get("AUTHGATE_BENCH_POSTGRES_URL", "")
+POSTGRES = env_int("POSTGRES", 1)
+# Issue 15 goal 4: the seeded store. SQLite gets the issue's full size by default;
+# PostgreSQL (fsync=on, one commit per user and per session) a smaller one, see SEED_PG_*.
+SEED_USERS = env_int("SEED_USERS", 1_000_000)
+SEED_SESSIONS_PER_USER = env_int("SEED_SESSIONS_PER_USER", 3)
+SEED_AUDIT_EVENTS = env_int("SEED_AUDIT_EVENTS", 10_000_000)
+SEED_PG_USERS = env_int("SEED_PG_USERS", 200_000)
+SEED_PG_AUDIT_EVENTS = env_int("SEED_PG_AUDIT_EVENTS", 2_000_000)
+# Issue 17: several nodes on one PostgreSQL database, and the revocation delay between two.
+NODES = env_int("NODES", 3)
+REVOCATION_TRIALS = env_int("REVOCATION_TRIALS", 1000)
+# Logins after register, so GET /sessions lists a few live sessions.
+SESSION_LOGINS = 2
 OUT = Path(os.environ.get("OUT", ROOT / "docs" / "performance.md"))
 RESULTS = Path(os.environ.get("RESULTS_DIR", ROOT / "bench" / "results")) / time.strftime(
     "%Y%m%d-%H%M%S"
@@ -91,6 +112,10 @@ RESULTS = Path(os.environ.get("RESULTS_DIR", ROOT / "bench" / "results")) / time
 ME_RATIO, ME_P99_MS = 0.5, 5.0
 # Issue 11: introspection and forward-auth, answered from the caches /me uses.
 PROTECT_RATIO = 0.8
+# Issue 15 goal 4: each scenario on the seeded store within 10 % of the empty store's rps.
+SEEDED_RATIO = 0.9
+# Issue 17: a session revoked on node A refused on node B within 1 s at p99.
+REVOCATION_P99_MS = 1000.0
 # The introspection callers' secret every bench server is started with.
 INTROSPECTION_SECRET = secrets.token_urlsafe(48)
 FLOOD_P99_MS = 10.0
@@ -124,10 +149,14 @@ def _die_with_parent() -> None:
 _children: list[subprocess.Popen] = []
 
 
-def spawn(args: list[str], out: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+def spawn(args: list[str], out: Path, env: dict[str, str] | None = None,
+          owner: tuple[int, int] | None = None) -> subprocess.Popen:
+    """Starts a child that dies with this script; as `owner` (uid, gid) when given (CPython
+    runs preexec_fn after the uid change, so the death signal survives it)."""
     fh = open(out, "ab")
+    ids = {"user": owner[0], "group": owner[1], "extra_groups": []} if owner else {}
     p = subprocess.Popen(
-        args, stdout=fh, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent
+        args, stdout=fh, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent, **ids
     )
     fh.close()
     _children.append(p)
@@ -160,6 +189,29 @@ def cpu_ticks(pid: int) -> int:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
+
+
+def tree_ticks(root: int) -> int:
+    """CPU ticks of `root` (with its reaped children) and of its live children: the
+    PostgreSQL postmaster and its backends, which come and go."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == root:
+            total += sum(int(x) for x in fields[11:15])
+        elif int(fields[1]) == root:
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
+# While the kit's PostgreSQL cluster runs: its CPU ticks, charged to the PostgreSQL rows.
+DB_TICKS: Callable[[], int] | None = None
 
 
 def status_kb(pid: int, key: str) -> int:
@@ -301,8 +353,12 @@ class Authgate:
 
     def stop(self) -> None:
         if self.proc is not None:
+            gone = self.proc.poll()
+            if gone is not None:  # e.g. a stray SIGTERM: it drains and exits 0 by itself
+                problem(f"{self.name}: the server exited by itself with status {gone} before the kit "
+                        f"stopped it, so the scenario before this was cut short (log: {self.log})")
             stop(self.proc)
-            if self.proc.returncode not in (0, -signal.SIGTERM):
+            if gone is None and self.proc.returncode not in (0, -signal.SIGTERM):
                 problem(f"{self.name}: the server exited with status {self.proc.returncode} (log: {self.log})")
             self.proc = None
 
@@ -360,6 +416,108 @@ class Ceiling:
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
+
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster in the kit's temp dir, started when
+    AUTHGATE_BENCH_POSTGRES_URL is unset and Debian's PostgreSQL is installed: `initdb -A
+    trust`, then `postgres` on a free port of 127.0.0.1 (sockets in its own directory) with
+    `fsync=on`, durable like a real deployment. `postgres` runs as a child of this script
+    rather than daemonized by `pg_ctl`, so it dies with the script however the script ends.
+    initdb and postgres refuse root: as root both run as the `postgres` OS user, as
+    crates/store-sql/src/testing/cluster.rs does."""
+
+    def __init__(self, bindir: Path, work: Path):
+        self.bindir = bindir
+        self.root = work / "pg"
+        self.root.mkdir(mode=0o700)
+        self.owner = postgres_owner()
+        if self.owner:
+            os.chmod(work, 0o711)  # the postgres user must reach work/pg, not read work
+            os.chown(self.root, *self.owner)
+        self.log = RESULTS / "postgres.log"
+        data = self.root / "data"
+        initdb = subprocess.run(
+            [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+             "--no-locale"],
+            capture_output=True, text=True, cwd=self.root, env=self._env(),
+            **({"user": self.owner[0], "group": self.owner[1], "extra_groups": []} if self.owner else {}),
+        )
+        if initdb.returncode != 0:
+            raise RuntimeError(f"initdb failed ({initdb.returncode}): {initdb.stdout}{initdb.stderr}")
+        self.port = free_port()
+        args = [str(bindir / "postgres"), "-D", str(data), "-k", str(self.root),
+                "-c", "listen_addresses=127.0.0.1", "-p", str(self.port), "-c", "fsync=on"]
+        self.proc = spawn(args, self.log, self._env(), self.owner)
+        deadline = time.time() + 60
+        while not self._ready():
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"postgres did not start (see {self.log})")
+            time.sleep(0.1)
+        log(f"postgres: {bindir.parent.name} on 127.0.0.1:{self.port} (fsync=on), data in {data}")
+        global DB_TICKS
+        DB_TICKS = lambda: tree_ticks(self.proc.pid)  # noqa: E731
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env.update(LC_ALL="C", HOME=str(self.root))
+        return env
+
+    def _ready(self) -> bool:
+        return subprocess.run(
+            [str(self.bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"],
+            capture_output=True,
+        ).returncode == 0
+
+    def sql(self, statement: str, database: str = "postgres") -> str:
+        """One statement through psql (trust authentication); returns its unaligned output."""
+        done = subprocess.run(
+            [str(self.bindir / "psql"), "-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+             "-p", str(self.port), "-U", "postgres", "-d", database, "-c", statement],
+            capture_output=True, text=True, env=self._env(),
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"psql {statement!r}: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    def database(self, name: str) -> str:
+        """Creates the database `name`; returns its URL."""
+        self.sql(f'CREATE DATABASE "{name}"')
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}?sslmode=disable"
+
+    def size_bytes(self, name: str) -> int:
+        return int(self.sql(f"SELECT pg_database_size('{name}')"))
+
+    def stop(self) -> None:
+        """Fast shutdown (SIGINT: abort open transactions, checkpoint, exit)."""
+        global DB_TICKS
+        DB_TICKS = None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        stop(self.proc, 30.0)
+
+
+def postgres_bindir() -> Path | None:
+    """The newest `/usr/lib/postgresql/*/bin` holding initdb and postgres (Debian's layout)."""
+    found = []
+    for d in Path("/usr/lib/postgresql").glob("*/bin"):
+        version = d.parent.name.split(".")[0]
+        if version.isdigit() and (d / "initdb").is_file() and (d / "postgres").is_file():
+            found.append((int(version), d))
+    return max(found)[1] if found else None
+
+
+def postgres_owner() -> tuple[int, int] | None:
+    """None when not root; as root, the uid and gid of the `postgres` OS user."""
+    if os.getuid() != 0:
+        return None
+    import pwd
+
+    try:
+        pw = pwd.getpwnam("postgres")
+    except KeyError:
+        raise RuntimeError("running as root, initdb refuses root, and there is no `postgres` user") from None
+    return pw.pw_uid, pw.pw_gid
 
 
 # ------------------------------------------------------------------ wrk and its Lua
@@ -510,6 +668,8 @@ class Result:
     non2xx: int = 0
     sock_err: int = 0
     cpu_ms_per_req: float | None = None
+    # PostgreSQL's own CPU (postmaster and backends) per request, when the kit runs it
+    db_cpu_ms_per_req: float | None = None
     srv_cpu_pct: float = 0.0
     peak_rss_mb: float | None = None
     idle_before: float = 0.0
@@ -574,11 +734,22 @@ def measure_once(key, label, target, path, script: Script, conns, warmup_script,
     log(f"{label}: {conns} connections, {secs} s")
     pid = target.pid
     reset_peak_rss(pid)
+    db = DB_TICKS
+    d0 = db() if db else 0
     t0, m0 = cpu_ticks(pid), machine_ticks()
     stats, wrk_ms = wrk_finish(wrk_start(key, target.url(path), main, conns, secs, timeout=timeout))
     t1, m1 = cpu_ticks(pid), machine_ticks()
     fill(res, stats, wrk_ms, t1 - t0, m1 - m0, pid, True, target if isinstance(target, Authgate) else None)
+    if db:
+        charge_db(res, db() - d0)
     return res
+
+
+def charge_db(res: Result, ticks: int) -> None:
+    """PostgreSQL's CPU over the measured run, per request; it is part of `other_during` too."""
+    if res.requests:
+        res.db_cpu_ms_per_req = ticks * 1000.0 / CLK_TCK / res.requests
+        log(f"  postgres CPU/req {res.db_cpu_ms_per_req:.3f} ms")
 
 
 def fill(res: Result, stats: dict, wrk_ms: float, srv_ticks: int, mach_ticks: int, pid: int, cpu_per_request: bool = True, server=None) -> None:
@@ -682,41 +853,18 @@ def check_protect(server: Authgate, token: str, user_id: str) -> None:
 
 
 def api_scenarios(server: Authgate, tag: str, prefix: str, results: list[Result], hash_ms: float) -> None:
-    """b-e against a running server: /me, introspection, forward-auth, login, refresh, register."""
+    """b-e against a running server: /me, introspection, forward-auth, GET /sessions, login,
+    refresh, register."""
     email = f"{prefix}@example.com"
     reg = register(server.port, email)
     check_me(server, reg["accessToken"], email)
     check_protect(server, reg["accessToken"], reg["user"]["id"])
-    results.append(
-        measure(f"{tag}me", f"GET /api/auth/me{tag_label(tag)}", server, "/api/auth/me",
-                script_file(lua_get(reg["accessToken"]), f"{tag}me"), CONNECTIONS)
-    )
-    results.append(
-        measure(f"{tag}introspect", f"POST /api/auth/introspect{tag_label(tag)}", server, "/api/auth/introspect",
-                script_file(lua_introspect(reg["accessToken"]), f"{tag}introspect"), CONNECTIONS)
-    )
-    results.append(
-        measure(f"{tag}forward-auth", f"GET /api/auth/forward-auth{tag_label(tag)}", server, "/api/auth/forward-auth",
-                script_file(lua_get(reg["accessToken"]), f"{tag}forward-auth"), CONNECTIONS)
-    )
-    results.append(
-        measure(f"{tag}login", f"POST /api/auth/login{tag_label(tag)}", server, "/api/auth/login",
-                script_file(lua_post({"email": email, "password": PASSWORD}), f"{tag}login"), LOGIN_CONNECTIONS)
-    )
-    per_pool = 2 * REFRESH_CONNECTIONS
-    threads = min(THREADS, REFRESH_CONNECTIONS)
+    for _ in range(SESSION_LOGINS):  # a user with a few live sessions for GET /sessions
+        login(server.port, email)
+    check_sessions(server, reg["accessToken"], SESSION_LOGINS + 1)
+    results += token_scenarios(server, tag, reg["accessToken"], ("me", "introspect", "forward-auth", "sessions"))
+    results += password_scenarios(server, tag, email)
 
-    def sessions(name: str) -> Path:
-        log(f"logging in {per_pool} sessions for {name}")
-        return script_file(lua_refresh(refresh_pools(server.port, email, per_pool, threads)), name)
-
-    r = measure(f"{tag}refresh", f"POST /api/auth/refresh{tag_label(tag)}", server, "/api/auth/refresh",
-                lambda: sessions(f"{tag}refresh"), REFRESH_CONNECTIONS,
-                warmup_script=lambda: sessions(f"{tag}refresh-warmup"))
-    if r.requests and int(r.extra.get("rotated", -1)) != r.requests:
-        # wrk stops with requests in flight; those are not in `requests` but may have rotated.
-        r.note = (r.note + "; " if r.note else "") + f"{int(r.extra.get('rotated', 0))} rotations seen"
-    results.append(r)
     def emails(name: str) -> Path:  # a new prefix for every run: emails must be unused
         return script_file(lua_register(f"{prefix}-{secrets.token_hex(3)}"), name)
 
@@ -727,8 +875,63 @@ def api_scenarios(server: Authgate, tag: str, prefix: str, results: list[Result]
     )
 
 
+# What each bearer-token scenario requests, and how wrk's script is made from the token.
+TOKEN_ROUTES: dict[str, tuple[str, str, Callable[[str], str]]] = {
+    "me": ("GET", "/api/auth/me", lambda t: lua_get(t)),
+    "introspect": ("POST", "/api/auth/introspect", lambda t: lua_introspect(t)),
+    "forward-auth": ("GET", "/api/auth/forward-auth", lambda t: lua_get(t)),
+    "sessions": ("GET", "/api/auth/sessions", lambda t: lua_get(t)),
+}
+
+
+def token_scenarios(server: Authgate, tag: str, token: str, kinds: tuple[str, ...]) -> list[Result]:
+    """The scenarios that present one access token: /me, introspection, forward-auth, sessions."""
+    out = []
+    for kind in kinds:
+        method, path, lua = TOKEN_ROUTES[kind]
+        out.append(measure(f"{tag}{kind}", f"{method} {path}{tag_label(tag)}", server, path,
+                           script_file(lua(token), f"{tag}{kind}"), CONNECTIONS))
+    return out
+
+
+def password_scenarios(server: Authgate, tag: str, email: str) -> list[Result]:
+    """Login with `email` and the kit's password, then refresh of sessions it logs in."""
+    out = [
+        measure(f"{tag}login", f"POST /api/auth/login{tag_label(tag)}", server, "/api/auth/login",
+                script_file(lua_post({"email": email, "password": PASSWORD}), f"{tag}login"), LOGIN_CONNECTIONS)
+    ]
+    per_pool = 2 * REFRESH_CONNECTIONS
+    threads = min(THREADS, REFRESH_CONNECTIONS)
+
+    def sessions(name: str) -> Path:
+        log(f"logging in {per_pool} sessions for {name}")
+        return script_file(lua_refresh(refresh_pools(server.port, email, per_pool, threads)), name)
+
+    r = measure(f"{tag}refresh", f"POST /api/auth/refresh{tag_label(tag)}", server, "/api/auth/refresh",
+                lambda: sessions(f"{tag}refresh"), REFRESH_CONNECTIONS,
+                warmup_script=lambda: sessions(f"{tag}refresh-warmup"))
+    note_rotations(r)
+    out.append(r)
+    return out
+
+
+def note_rotations(r: Result) -> None:
+    if r.requests and int(r.extra.get("rotated", -1)) != r.requests:
+        # wrk stops with requests in flight; those are not in `requests` but may have rotated.
+        r.note = (r.note + "; " if r.note else "") + f"{int(r.extra.get('rotated', 0))} rotations seen"
+
+
+def check_sessions(server: Authgate, token: str, at_least: int) -> None:
+    """GET /sessions lists the caller's live sessions, the current one among them."""
+    status, body = request(server.port, "GET", "/api/auth/sessions", token=token)
+    listed = (body or {}).get("sessions") or []
+    if status != 200 or len(listed) < at_least or not any(s.get("current") for s in listed):
+        raise RuntimeError(f"GET /api/auth/sessions did not list {at_least} sessions: {status} {body}")
+
+
 def tag_label(tag: str) -> str:
-    return {"": "", "pg-": " (PostgreSQL)", "hs-": " (HS256)"}[tag]
+    return {"": "", "pg-": " (PostgreSQL)", "hs-": " (HS256)", "seed-": " (seeded SQLite)",
+            "pg-seed-": " (seeded PostgreSQL)"}[tag]
 
 
 def flood_scenario(server: Authgate, email: str) -> tuple[Result, Result]:
@@ -774,6 +977,299 @@ def storm_scenario(server: Authgate, email: str) -> Result:
     fill(res, stats, wrk_ms, t1 - t0, m1 - m0, server.pid, server=server)
     res.note = (res.note + "; " if res.note else "") + "latencies of the requests answered within the run"
     return res
+
+
+# ------------------------------------------------------------------ the seeded store (issue 15 goal 4)
+
+
+@dataclass
+class Seeded:
+    """What the seeded phase of one backend measured."""
+
+    backend: str
+    tag: str
+    users: int
+    sessions: int
+    audit_events: int
+    wall_s: float
+    users_s: float
+    audit_s: float
+    size_bytes: int
+    rows: list[Result]
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return max((r.peak_rss_mb or 0.0) for r in self.rows) if self.rows else 0.0
+
+
+def run_seeder(url: str, users: int, audit: int, name: str) -> tuple[float, float, float]:
+    """`authgate-bench seed` into `url`; returns wall seconds, and the seeder's own seconds
+    for the users with their sessions and for the audit events."""
+    out = RESULTS / f"seed-{name}.out"
+    args = [str(BENCH), "seed", "--database-url", url, "--users", str(users),
+            "--sessions-per-user", str(SEED_SESSIONS_PER_USER), "--audit-events", str(audit)]
+    log(f"seeding {name}: {users:,} users × {SEED_SESSIONS_PER_USER} sessions, {audit:,} audit events")
+    t0 = time.perf_counter()
+    p = spawn(args, out, {k: v for k, v in os.environ.items() if k != "AUTHGATE_CONFIG"})
+    p.wait()
+    _children.remove(p)
+    wall = time.perf_counter() - t0
+    text = out.read_text()
+    m = re.search(r"^seeded .*users_s=([\d.]+) audit_s=([\d.]+)", text, re.M)
+    if p.returncode != 0 or not m:
+        raise RuntimeError(f"authgate-bench seed failed ({p.returncode}); see {out}:\n{text[-2000:]}")
+    log(f"  seeded in {wall:.1f} s ({m.group(0)})")
+    return wall, float(m.group(1)), float(m.group(2))
+
+
+def sqlite_size(path: Path) -> int:
+    """The database file and its write-ahead log."""
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def seeded_phase(backend: str, tag: str, url: str, users: int, audit: int, work: Path,
+                 size: Callable[[], int], extra: dict[str, str] | None = None) -> Seeded:
+    """Seeds a fresh store, then measures /me, introspection, GET /sessions, login and refresh
+    for one seeded user (in the middle of the id range), each in a fresh server process."""
+    wall, users_s, audit_s = run_seeder(url, users, audit, tag.rstrip("-"))
+    size_bytes = size()
+    server = Authgate(f"{tag}seeded", url, work, extra)
+    server.start()
+    try:
+        email = f"seed{users // 2}@bench.example"
+        body = login(server.port, email)
+        for _ in range(SESSION_LOGINS - 1):  # with the seeded live one: as many as on the empty store
+            login(server.port, email)
+        token = body["accessToken"]
+        check_me(server, token, email)
+        check_protect(server, token, body["user"]["id"])
+        check_sessions(server, token, SESSION_LOGINS + 1)
+        rows = token_scenarios(server, tag, token, ("me", "introspect", "sessions"))
+        rows += password_scenarios(server, tag, email)
+    finally:
+        server.stop()
+    return Seeded(backend, tag, users, users * SEED_SESSIONS_PER_USER, audit, wall, users_s, audit_s, size_bytes, rows)
+
+
+def judge_seeded(seeded: Seeded, empty: list[Result], empty_tag: str, tag: str) -> None:
+    """Each seeded row against the same scenario on the empty store of this run."""
+    base = {r.key.removeprefix(empty_tag): r for r in empty}
+    for r in seeded.rows:
+        e = base.get(r.key.removeprefix(tag))
+        ratio = r.rps / e.rps if e and e.rps else 0.0
+        r.target = (f"≥ {SEEDED_RATIO:.0%} of the empty store's rps in this run: "
+                    f"{ratio:.0%} of {e.rps if e else 0:,.0f}")
+        r.verdict = verdict(ratio >= SEEDED_RATIO and not (r.non2xx or r.sock_err or r.extra.get("empty")))
+
+
+def seeded_rows(s: Seeded) -> list[str]:
+    """The seed itself, the size per user and the peak RSS, as rows of the Results table."""
+    per_user = s.size_bytes / s.users if s.users else 0.0
+    rate = f"{s.users / s.users_s:,.0f} users/s (with their sessions)" if s.users_s else "–"
+    audit_rate = f"{s.audit_events / s.audit_s:,.0f} audit events/s" if s.audit_s else "–"
+    return [
+        f"| seed {s.backend}: {s.users:,} users, {s.sessions:,} sessions, {s.audit_events:,} audit events "
+        f"(`authgate-bench seed`) | – | – | – | – | – | – | – | – | "
+        f"{s.wall_s:,.0f} s: {rate}, {audit_rate} | |",
+        f"| seeded {s.backend}: database size per user | – | – | – | – | – | – | – | – | "
+        f"{per_user:,.0f} bytes ({s.size_bytes / 1e6:,.0f} MB / {s.users:,} users, after the seed) | |",
+        f"| seeded {s.backend}: server peak RSS over its runs | – | – | – | – | – | – | {s.peak_rss_mb:.1f} MB | – | "
+        f"– (the empty store's rows above for comparison) | |",
+    ]
+
+
+# ------------------------------------------------------------------ several nodes (issue 17)
+
+
+def measure_nodes(key: str, label: str, nodes: list[Authgate], path: str,
+                  scripts: Callable[[str], list[Path]], conns: list[int], threads: int) -> Result:
+    """One scenario with one wrk per node, all at once: fresh processes, a warm-up, then the
+    measured runs. rps and requests are summed; server CPU per request is the CPU of all nodes
+    over all requests; p50/p99 and peak RSS are the worst node's."""
+    res = Result(key, label, sum(conns))
+    for n in nodes:
+        n.restart()
+        n.take_errors()
+    main = scripts(key)
+    warm = scripts(f"{key}-warmup") if WARMUP > 0 else None
+    res.idle_before = wait_idle(label)
+    if warm:
+        runs = [wrk_start(f"{key}-warmup-{i}", n.url(path), w, c, WARMUP, threads) for i, (n, w, c)
+                in enumerate(zip(nodes, warm, conns))]
+        for w in runs:
+            wrk_finish(w)
+    log(f"{label}: {sum(conns)} connections over {len(nodes)} nodes, {DURATION} s")
+    for n in nodes:
+        reset_peak_rss(n.pid)
+    db = DB_TICKS
+    d0 = db() if db else 0
+    t0, m0 = sum(cpu_ticks(n.pid) for n in nodes), machine_ticks()
+    runs = [wrk_start(f"{key}-{i}", n.url(path), s, c, DURATION, threads) for i, (n, s, c)
+            in enumerate(zip(nodes, main, conns))]
+    finished = [wrk_finish(w) for w in runs]
+    t1, m1 = sum(cpu_ticks(n.pid) for n in nodes), machine_ticks()
+    d1 = db() if db else 0
+    rate = sum(st["requests"] / (st["duration_us"] / 1e6) for st, _ in finished)
+    requests = sum(st["requests"] for st, _ in finished)
+    stats = {
+        # the summed rate, as one run of this length would show it
+        "requests": requests,
+        "duration_us": requests / rate * 1e6 if rate else max(st["duration_us"] for st, _ in finished),
+        **{k: max(st[k] for st, _ in finished) for k in ("p50_us", "p99_us")},
+        **{k: sum(st.get(k, 0.0) for st, _ in finished)
+           for k in ("http_err", "sock_err", "timeouts", "empty", "failed", "rotated")},
+    }
+    if not any("rotated" in st for st, _ in finished):
+        for k in ("empty", "failed", "rotated"):
+            del stats[k]
+    fill(res, stats, sum(ms for _, ms in finished), t1 - t0, m1 - m0, nodes[0].pid)
+    if db:
+        charge_db(res, d1 - d0)
+    res.peak_rss_mb = max(status_kb(n.pid, "VmHWM") for n in nodes) / 1024.0
+    for n in nodes:
+        count, causes = n.take_errors()
+        res.server_errors += count
+        if count:
+            problem(f"{label}: {n.name} logged {count} ERROR lines ({'; '.join(causes) or 'see its log'})")
+    return res
+
+
+def split(total: int, parts: int) -> list[int]:
+    """`total` connections over `parts` nodes, as evenly as whole numbers allow."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def nodes_phase(cluster: PgCluster, work: Path, run_id: str) -> tuple[list[Result], list[str], list[str]]:
+    """NODES `authgate serve` processes on one fresh database with the same public URL: /me and
+    refresh with the load spread over all of them, then the revocation delay between two."""
+    url = cluster.database("authgate_nodes")
+    extra = lambda i: {"AUTHGATE_PUBLIC_URL": "http://bench.example",  # noqa: E731 - the tokens' issuer
+                       "AUTHGATE_ADMIN_SOCKET": str(work / f"node{i}.admin.sock")}
+    nodes = [Authgate(f"pg-node{i}", url, work, extra(i)) for i in range(NODES)]
+    notes: list[str] = []
+    for n in nodes:
+        n.start()
+    try:
+        email = f"{run_id}-nodes@example.com"
+        reg = register(nodes[0].port, email)
+        for n in nodes:  # a token signed by one node is accepted by every node
+            check_me(n, reg["accessToken"], email)
+        conns = split(CONNECTIONS, NODES)
+        threads = max(1, THREADS // NODES)
+        label = f"(PostgreSQL, {NODES} nodes)"
+        me = measure_nodes("nodes-me", f"GET /api/auth/me {label}", nodes, "/api/auth/me",
+                           lambda name: [script_file(lua_get(reg["accessToken"]), f"{name}-{i}")
+                                         for i in range(NODES)], conns, threads)
+        rconns = split(REFRESH_CONNECTIONS, NODES)
+
+        def pools(name: str) -> list[Path]:
+            log(f"logging in {2 * sum(rconns)} sessions over {NODES} nodes for {name}")
+            return [script_file(lua_refresh(refresh_pools(n.port, email, 2 * c, threads)), f"{name}-{i}")
+                    for i, (n, c) in enumerate(zip(nodes, rconns))]
+
+        refresh = measure_nodes("nodes-refresh", f"POST /api/auth/refresh {label}", nodes,
+                                "/api/auth/refresh", pools, rconns, threads)
+        note_rotations(refresh)
+        rows = [me, refresh]
+        extra_rows = []
+        if REVOCATION_TRIALS and NODES >= 2:
+            extra_rows.append(revocation_delay(nodes[0], nodes[1], notes))
+        else:
+            extra_rows.append("| revocation on node A refused on node B | – | not run | | | | | | | "
+                              "REVOCATION_TRIALS=0 or NODES < 2; or `bash bench/revocation-delay/run.sh` | |")
+    finally:
+        for n in nodes:
+            n.stop()
+    return rows, extra_rows, notes
+
+
+def revocation_delay(a: Authgate, b: Authgate, notes: list[str]) -> str:
+    """bench/revocation-delay/measure.py between two running nodes (log in on A, warm B's
+    cache, log out on A, poll /me on B until 401, REVOCATION_TRIALS times); returns its row."""
+    label = f"revocation on node A refused on node B, {REVOCATION_TRIALS} trials (`bench/revocation-delay/measure.py`)"
+    for n in (a, b):
+        n.restart()
+        n.take_errors()
+    idle = wait_idle(label)
+    log(f"{label}")
+    out = RESULTS / "revocation-delay.txt"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "revocation-delay" / "measure.py"),
+                           a.url(""), b.url(""), str(REVOCATION_TRIALS)], capture_output=True, text=True)
+    out.write_text(done.stdout + done.stderr)
+    log(f"  {done.stdout.strip()}")
+    m = re.search(r"trials=(\d+) p50=([\d.]+)ms p99=([\d.]+)ms max=([\w.]+)ms over1s=(\d+)", done.stdout)
+    target = f"delay p99 < {REVOCATION_P99_MS:.0f} ms"
+    if done.returncode != 0 or not m:
+        problem(f"{label}: measure.py failed ({done.returncode}); see {out}")
+        return f"| {label} | 1 | – | – | – | – | – | – | {idle:.0f}% / – | {target} | **failed** |"
+    for n in (a, b):
+        count, causes = n.take_errors()
+        if count:
+            problem(f"{label}: {n.name} logged {count} ERROR lines ({'; '.join(causes) or 'see its log'})")
+    p99 = float(m.group(3))
+    notes.append(f"Revocation delay between two nodes: `{m.group(0)}` (in the table, p50/p99 are the delay "
+                 "from the logout's 200 on A to the first 401 on B, not request latencies).")
+    return (f"| {label} | 1 | – | {float(m.group(2)):.2f} | {p99:.2f} | – | – | – | {idle:.0f}% / – | "
+            f"{target}; max {m.group(4)} ms, {m.group(5)} over 1 s | {verdict(p99 < REVOCATION_P99_MS)} |")
+
+
+def judge_nodes(rows: list[Result], one_node: list[Result]) -> None:
+    """Several nodes against one node on PostgreSQL in this run: rps and CPU per request."""
+    base = {r.key.removeprefix("pg-"): r for r in one_node}
+    for r in rows:
+        one = base.get(r.key.removeprefix("nodes-"))
+        if one is None:
+            continue
+        cpu = (f", CPU/req ×{r.cpu_ms_per_req / one.cpu_ms_per_req:.2f}"
+               if r.cpu_ms_per_req and one.cpu_ms_per_req else "")
+        db = (f"; PostgreSQL's own CPU/req {fmt(one.db_cpu_ms_per_req, '.3f')} → "
+              f"{fmt(r.db_cpu_ms_per_req, '.3f')} ms" if r.db_cpu_ms_per_req is not None else "")
+        r.target = (f"– (one node: {one.rps:,.0f} rps, {fmt(one.cpu_ms_per_req, '.3f')} ms/req; "
+                    f"{NODES} nodes: rps ×{r.rps / one.rps if one.rps else 0:.2f}{cpu}{db})")
+        r.verdict = "" if not (r.non2xx or r.sock_err or r.extra.get("empty")) else "**errors**"
+
+
+def seeded_section(seeded: list[Seeded]) -> Section:
+    rows = [r for sd in seeded for r in sd.rows]
+    more = [row for sd in seeded for row in seeded_rows(sd)]
+    intro = (
+        "Issue 15 goal 4: after the empty-store scenarios, `authgate-bench seed` fills a fresh store "
+        f"through the store's own API with users `seed<N>@bench.example`, {SEED_SESSIONS_PER_USER} sessions "
+        "each (one live, the others expired within the last 12 hours, which the pruner keeps for a "
+        "day) and audit events spread over the last 80 days. A server on that store is then measured "
+        "as above for the user in the middle of the range, logged in "
+        f"{SESSION_LOGINS} times first so that GET /sessions lists as many live sessions as on the empty "
+        "store; each row is judged against the same scenario on the empty store of the same backend "
+        "in this run. Sizes: "
+        + "; ".join(f"{sd.backend} {sd.users:,} users, {sd.audit_events:,} audit events" for sd in seeded)
+        + " (SEED_USERS, SEED_AUDIT_EVENTS; on PostgreSQL SEED_PG_USERS, SEED_PG_AUDIT_EVENTS). "
+        "PostgreSQL's default is smaller (200,000 users, 2,000,000 audit events) because the seeder "
+        "commits every user, every session and every batch of 1,000 audit events on its own, with "
+        "fsync=on: test seeds on 2026-12-02 (a busy machine) ran at about 830 users/s and 8,600 audit "
+        "events/s on PostgreSQL (20,000 users) and 500 users/s and 5,600 events/s on SQLite (100,000 "
+        "users, 1,000,000 events), so the issue's full size would take about 40 minutes on PostgreSQL "
+        "on top of about an hour on SQLite; the seed rows below give this run's rates. The "
+        "database size is the SQLite file and its -wal, or `pg_database_size`, right after the seed; the "
+        "peak RSS is the highest VmHWM of the seeded runs (a fresh process each)."
+    )
+    return "The seeded store", intro, rows, more
+
+
+def nodes_section(rows: list[Result], more: list[str], one_node: list[Result]) -> Section:
+    base = [r for r in one_node if r.key in ("pg-me", "pg-refresh")]
+    intro = (
+        f"Issue 17: {NODES} `authgate serve` processes on one fresh database of the kit's PostgreSQL "
+        "cluster, all with the same `AUTHGATE_PUBLIC_URL` (the tokens' issuer) and the default caches "
+        "(on, invalidated through `LISTEN/NOTIFY`). Each scenario restarts them all, then runs one wrk per "
+        f"node at the same time ({', '.join(str(c) for c in split(CONNECTIONS, NODES))} connections for /me, "
+        f"{', '.join(str(c) for c in split(REFRESH_CONNECTIONS, NODES))} for refresh, "
+        f"{max(1, THREADS // NODES)} thread each; refresh tokens from logins on each node). rps is summed "
+        "over the nodes; **server CPU / req is the CPU of all nodes over all their requests**, the honest "
+        "figure when every process shares the same cores (PostgreSQL's own CPU per request, postmaster and "
+        "backends, is in the target column); p50/p99 and peak RSS are the worst node's. The "
+        "one-node rows are the PostgreSQL rows of the Results table, repeated here."
+    )
+    return f"PostgreSQL: one node and {NODES}", intro, base + rows, more
 
 
 # ------------------------------------------------------------------ the document
@@ -823,9 +1319,27 @@ def busy_cell(r: Result) -> str:
     return f"{r.idle_before:.0f}% / {r.other_during:.0f}%{flag}"
 
 
+TABLE_HEAD = ("| scenario | conns | rps | p50 ms | p99 ms | non-2xx | server CPU / req | peak RSS "
+              "| machine busy (before / during) | target | |")
+TABLE_RULE = "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --- | --- |"
+
+# A section after the Results table: its title, a paragraph, its measured rows, other rows.
+Section = tuple[str, str, list[Result], list[str]]
+
+
+def result_row(r: Result) -> str:
+    return (
+        f"| {r.label} | {r.conns} | {r.rps:,.0f} | {r.p50:.2f} | {r.p99:.2f} | {r.non2xx + r.sock_err}"
+        f" | {fmt(r.cpu_ms_per_req, '.3f')}{' ms' if r.cpu_ms_per_req is not None else ''}"
+        f" | {fmt(r.peak_rss_mb, '.1f')} MB | {busy_cell(r)} | {r.target} | {r.verdict} |"
+    )
+
+
 def render(info: dict, results: list[Result], extra_rows: list[str], hash_line: str, notes: list[str], analysis: str,
-           peers: list[str]) -> str:
-    busy = [r for r in results if r.idle_before > MAX_IDLE_BUSY]
+           peers: list[str], sections: list[Section]) -> str:
+    seen = {id(r) for r in results}
+    every = results + [r for _, _, rows, _ in sections for r in rows if id(r) not in seen]
+    busy = [r for r in every if r.idle_before > MAX_IDLE_BUSY]
     lines = [
         "# Performance",
         "",
@@ -840,14 +1354,17 @@ def render(info: dict, results: list[Result], extra_rows: list[str], hash_line: 
         f"- **Command**: `bench/run.sh` (DURATION={DURATION} WARMUP={WARMUP} THREADS={THREADS} "
         f"CONNECTIONS={CONNECTIONS} LOGIN_CONNECTIONS={LOGIN_CONNECTIONS} "
         f"REFRESH_CONNECTIONS={REFRESH_CONNECTIONS} REGISTER_CONNECTIONS={REGISTER_CONNECTIONS} "
-        f"FLOOD_CONNECTIONS={FLOOD_CONNECTIONS} STORM_CONNECTIONS={STORM_CONNECTIONS})",
+        f"FLOOD_CONNECTIONS={FLOOD_CONNECTIONS} STORM_CONNECTIONS={STORM_CONNECTIONS} "
+        f"SEED_USERS={SEED_USERS} SEED_SESSIONS_PER_USER={SEED_SESSIONS_PER_USER} "
+        f"SEED_AUDIT_EVENTS={SEED_AUDIT_EVENTS} SEED_PG_USERS={SEED_PG_USERS} "
+        f"SEED_PG_AUDIT_EVENTS={SEED_PG_AUDIT_EVENTS} NODES={NODES} REVOCATION_TRIALS={REVOCATION_TRIALS})",
         f"- **Hash**: `{hash_line}`",
         "",
     ]
     if busy:
         lines += [
             f"> **Warning: the machine was busy** (more than {MAX_IDLE_BUSY}% of a core used by other "
-            f"processes in the second before {len(busy)} of {len(results)} runs; see the last column). "
+            f"processes in the second before {len(busy)} of {len(every)} runs; see the last column). "
             "Those numbers are low and noisy: re-run on a quiet machine before quoting them.",
             "",
         ]
@@ -862,7 +1379,8 @@ def render(info: dict, results: list[Result], extra_rows: list[str], hash_line: 
         "cookie; an introspection secret is set, so `POST /introspect` exists). Introspection "
         "(a form body with the caller's secret) and forward-auth (`GET /forward-auth` with the "
         "bearer token) use the token and session `/me` uses, and are judged against the `/me` "
-        "row of the same run. Each scenario gets "
+        "row of the same run; `GET /sessions` lists the caller's sessions (three live ones: the "
+        "register and two logins) and is shown for information. Each scenario gets "
         f"{WARMUP} s of unrecorded load, then {DURATION} s measured with wrk ({THREADS} threads). "
         "Server CPU is utime+stime from `/proc/PID/stat` over the measured run divided by the "
         "requests completed; peak RSS is `VmHWM`, reset through `/proc/PID/clear_refs` before "
@@ -877,17 +1395,15 @@ def render(info: dict, results: list[Result], extra_rows: list[str], hash_line: 
         "",
         "## Results",
         "",
-        "| scenario | conns | rps | p50 ms | p99 ms | non-2xx | server CPU / req | peak RSS | machine busy (before / during) | target | |",
-        "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --- | --- |",
+        TABLE_HEAD,
+        TABLE_RULE,
     ]
-    for r in results:
-        lines.append(
-            f"| {r.label} | {r.conns} | {r.rps:,.0f} | {r.p50:.2f} | {r.p99:.2f} | {r.non2xx + r.sock_err}"
-            f" | {fmt(r.cpu_ms_per_req, '.3f')}{' ms' if r.cpu_ms_per_req is not None else ''}"
-            f" | {fmt(r.peak_rss_mb, '.1f')} MB | {busy_cell(r)} | {r.target} | {r.verdict} |"
-        )
+    lines += [result_row(r) for r in results]
     lines += extra_rows
     lines += ["", "non-2xx counts HTTP errors plus socket errors and timeouts; it must be 0.", ""]
+    for title, intro, rows, more in sections:
+        lines += [f"## {title}", "", intro, "", TABLE_HEAD, TABLE_RULE]
+        lines += [result_row(r) for r in rows] + more + [""]
     lines += ["## The peers, minutes later in the same run", "",
               "`../shared/peers/run-all.sh` with this run's DURATION, WARMUP, THREADS and CONNECTIONS: "
               "the Express tutorial stack (jsonwebtoken with the secret string, and with a prepared "
@@ -898,7 +1414,8 @@ def render(info: dict, results: list[Result], extra_rows: list[str], hash_line: 
     lines += ["### Problems seen", ""]
     lines += [f"- {p}" for p in PROBLEMS] if PROBLEMS else ["- none: every response was 2xx, no server exited abnormally"]
     lines += ["", "Raw wrk output and server logs of this run: `" + str(RESULTS.relative_to(ROOT) if RESULTS.is_relative_to(ROOT) else RESULTS) + "` (not committed).", ""]
-    return "\n".join(lines) + "\n" + MARKER + "\n" + analysis
+    # the kept part begins with its own line break: add none, or every run adds a blank line
+    return "\n".join(lines) + "\n" + MARKER + ("" if analysis.startswith("\n") else "\n") + analysis
 
 
 def existing_analysis() -> str:
@@ -1084,15 +1601,42 @@ def run(work: Path) -> None:
             hs.stop()
         hs_rows = [hs_ceil, hs_me]
 
-    # Optional: PostgreSQL.
+    # The seeded store on SQLite (issue 15 goal 4).
+    seeded: list[Seeded] = []
+    if SEED_USERS:
+        path = work / "seeded.db"
+        seeded.append(seeded_phase("SQLite", "seed-", f"sqlite://{path}", SEED_USERS, SEED_AUDIT_EVENTS,
+                                   work, lambda: sqlite_size(path)))
+
+    # PostgreSQL: the given URL, or a throwaway cluster of our own.
     pg_rows: list[Result] = []
-    if PG_URL:
-        pg = Authgate("postgres", PG_URL, work)
-        pg.start()
-        try:
-            api_scenarios(pg, "pg-", f"{run_id}-pg", pg_rows, hash_ms)
-        finally:
-            pg.stop()
+    node_rows: list[Result] = []
+    node_extra: list[str] = []
+    cluster: PgCluster | None = None
+    pg_url = PG_URL
+    bindir = postgres_bindir() if POSTGRES and not PG_URL else None
+    try:
+        if bindir:
+            cluster = PgCluster(bindir, work)
+            pg_url = cluster.database("authgate_bench")
+        if pg_url:
+            pg = Authgate("postgres", pg_url, work, {"AUTHGATE_ADMIN_SOCKET": str(work / "pg.admin.sock")})
+            pg.start()
+            try:
+                api_scenarios(pg, "pg-", f"{run_id}-pg", pg_rows, hash_ms)
+            finally:
+                pg.stop()
+        if cluster and SEED_USERS and SEED_PG_USERS:
+            seed_db = "authgate_seeded"
+            seeded.append(seeded_phase("PostgreSQL", "pg-seed-", cluster.database(seed_db), SEED_PG_USERS,
+                                       SEED_PG_AUDIT_EVENTS, work, lambda: cluster.size_bytes(seed_db),
+                                       {"AUTHGATE_ADMIN_SOCKET": str(work / "pg-seeded.admin.sock")}))
+        if cluster and NODES > 1:
+            node_rows, node_extra, node_notes = nodes_phase(cluster, work, run_id)
+            notes += node_notes
+    finally:
+        if cluster:
+            cluster.stop()
 
     # Targets.
     def judge_me(me: Result, ceiling_r: Result) -> None:
@@ -1130,6 +1674,10 @@ def run(work: Path) -> None:
             elif kind == "register":
                 r.target = "– (hash-bound, like login)"
                 r.verdict = "" if not (r.non2xx or r.sock_err) else "**errors**"
+            elif kind == "sessions":
+                ratio = r.rps / me_row.rps if me_row and me_row.rps else 0.0
+                r.target = f"– (informational: {ratio:.0%} of /me; {SESSION_LOGINS + 1} live sessions listed)"
+                r.verdict = "" if not (r.non2xx or r.sock_err) else "**errors**"
     if hs_rows:
         judge_me(hs_rows[1], hs_rows[0])
     flood_me.target = f"p99 < {FLOOD_P99_MS:.0f} ms"
@@ -1138,6 +1686,10 @@ def run(work: Path) -> None:
     storm.target = f"peak RSS < {STORM_RSS_MB:.0f} MB"
     storm.verdict = verdict((storm.peak_rss_mb or 1e9) < STORM_RSS_MB)
     results += [storm] + hs_rows + pg_rows
+    for sd in seeded:
+        empty_rows, empty_tag = (pg_rows, "pg-") if sd.backend == "PostgreSQL" else (sqlite_rows, "")
+        judge_seeded(sd, empty_rows, empty_tag, sd.tag)
+    judge_nodes(node_rows, pg_rows)
 
     idle_peak = max(idle_hwm, fresh_hwm)
     extra_rows += [
@@ -1147,15 +1699,16 @@ def run(work: Path) -> None:
         f"| start-up to ready, existing SQLite file (median of {len(times)}) | – | – | {startup_med:.0f} | {max(times):.0f} (max) | – | – | – | – | "
         f"< {STARTUP_MS:.0f} ms | {verdict(startup_med < STARTUP_MS)} |",
     ]
-    if not PG_URL:
-        extra_rows.append("| PostgreSQL (/me, login, refresh, register) | – | not run | | | | | | | set AUTHGATE_BENCH_POSTGRES_URL | |")
+    if not pg_url:
+        extra_rows.append("| PostgreSQL (/me, login, refresh, register) | – | not run | | | | | | | "
+                          "install Debian's postgresql or set AUTHGATE_BENCH_POSTGRES_URL (POSTGRES=0 skips) | |")
 
     notes.append(
         f"Hash bound: {CORES} cores × 1000 / {hash_ms:.1f} ms = {login_bound:.1f} logins/s "
         f"(`authgate-bench hash-time`, median of 10 on one thread)."
     )
     notes.append(f"Start-up to ready, each run (ms, exec to first 200 on /ready): {', '.join(f'{t:.0f}' for t in times)}.")
-    for r in results:
+    for r in results + [r for sd in seeded for r in sd.rows] + node_rows:
         if r.key.endswith("refresh") and "rotated" in r.extra:
             notes.append(f"{r.label}: {int(r.extra['rotated'])} rotations seen by wrk, "
                          f"{int(r.extra.get('failed', 0))} responses without a new token.")
@@ -1166,7 +1719,28 @@ def run(work: Path) -> None:
     )
     if PG_URL:
         where = re.sub(r"//[^@/]*@", "//", PG_URL)
-        notes.append(f"PostgreSQL rows: server at `{where}` (credentials left out), migrated by authgate at start.")
+        notes.append(f"PostgreSQL rows: server at `{where}` (credentials left out), migrated by authgate at start; "
+                     "the seeded and several-node phases need the kit's own cluster (unset the URL) and were skipped.")
+    elif cluster:
+        notes.append(f"PostgreSQL rows: a throwaway cluster the kit started ({bindir.parent.name}, `initdb -A trust`, "
+                     "on 127.0.0.1, `fsync=on`, default settings otherwise), one fresh database each for the "
+                     "empty store, the seeded store and the several nodes; removed at the end.")
+    db_rows = [r for r in results + [r for sd in seeded for r in sd.rows] + node_rows
+               if r.db_cpu_ms_per_req is not None]
+    if db_rows:
+        notes.append("PostgreSQL's own CPU per request (postmaster and backends, from `/proc`; not in the "
+                     "server CPU column, part of *during* in the busy column): "
+                     + "; ".join(f"{r.label.replace('/api/auth', '')} {r.db_cpu_ms_per_req:.3f} ms" for r in db_rows)
+                     + ".")
+    for sd in seeded:
+        per_user = sd.size_bytes / sd.users if sd.users else 0
+        notes.append(
+            f"Seeded {sd.backend}: `authgate-bench seed` wrote {sd.users:,} users ({sd.users / sd.users_s:,.0f}/s with "
+            f"{SEED_SESSIONS_PER_USER} sessions each, {sd.users_s:,.0f} s) and {sd.audit_events:,} audit events "
+            f"({sd.audit_events / sd.audit_s if sd.audit_s else 0:,.0f}/s, {sd.audit_s:,.0f} s); {sd.wall_s:,.0f} s "
+            f"wall; {sd.size_bytes / 1e6:,.0f} MB on disk = {per_user:,.0f} bytes per user; server peak RSS "
+            f"{sd.peak_rss_mb:.1f} MB over the seeded runs."
+        )
     overrides = sorted(k for k in os.environ if k.startswith("AUTHGATE_") and not k.startswith("AUTHGATE_BENCH_") and k != "AUTHGATE_CONFIG")
     if overrides:
         notes.append("Server environment overrides from the caller: " + ", ".join(f"`{k}`" for k in overrides) + ".")
@@ -1185,7 +1759,11 @@ def run(work: Path) -> None:
         )
 
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(render(info, results, extra_rows, hash_line, notes, existing_analysis(), peer_rows(peers, ours)))
+    sections = [seeded_section(seeded)] if seeded else []
+    if node_rows:
+        sections.append(nodes_section(node_rows, node_extra, pg_rows))
+    OUT.write_text(render(info, results, extra_rows, hash_line, notes, existing_analysis(), peer_rows(peers, ours),
+                          sections))
     log(f"wrote {OUT}")
     print(OUT.read_text().split(MARKER, 1)[0])
 
