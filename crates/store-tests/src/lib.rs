@@ -163,6 +163,7 @@ macro_rules! sequential_contract_tests {
             audit_event_fields_round_trip,
             prune_audit_deletes_only_events_older_than_the_cutoff,
             an_audit_batch_stores_every_event,
+            a_large_audit_batch_stores_every_event,
             // administration
             users_are_found_by_email_or_username_prefix_in_any_case,
             user_search_pages_by_id_with_no_overlap_and_no_gap,

@@ -65,6 +65,30 @@ fn insert_audit(
     .bind(&event.detail)
 }
 
+/// Rows per multi-row insert: 10 parameters each, far below the engine's limit.
+const AUDIT_ROWS_PER_INSERT: usize = 500;
+
+/// One `INSERT` of every event in `events`.
+fn insert_audit_rows(events: &[AuditRecord]) -> sqlx::QueryBuilder<'_, sqlx::Sqlite> {
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO audit_events \
+         (id, at, kind, outcome, user_id, session_id, ip, user_agent, request_id, detail) ",
+    );
+    insert.push_values(events, |mut row, event| {
+        row.push_bind(&event.id)
+            .push_bind(to_ms(event.at))
+            .push_bind(&event.kind)
+            .push_bind(&event.outcome)
+            .push_bind(event.user_id.as_ref().map(|u| u.as_str()))
+            .push_bind(event.session_id.as_ref().map(|s| s.as_str()))
+            .push_bind(&event.ip)
+            .push_bind(&event.user_agent)
+            .push_bind(&event.request_id)
+            .push_bind(&event.detail);
+    });
+    insert
+}
+
 #[async_trait]
 impl AuditStore for SqliteStore {
     #[tracing::instrument(skip_all, fields(kind = %event.kind))]
@@ -78,9 +102,13 @@ impl AuditStore for SqliteStore {
 
     #[tracing::instrument(skip_all, fields(events = events.len()))]
     async fn record_audit_batch(&self, events: &[AuditRecord]) -> StoreResult<()> {
+        // Multi-row inserts: a statement per event cost a round trip to the database per
+        // event, and the audit writer shares the one writer with logins and refreshes.
         let mut tx = self.begin_write().await?;
-        for event in events {
-            insert_audit(event)
+        for chunk in events.chunks(AUDIT_ROWS_PER_INSERT) {
+            insert_audit_rows(chunk)
+                .build()
+                .persistent(false)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;

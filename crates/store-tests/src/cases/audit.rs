@@ -198,3 +198,25 @@ pub async fn an_audit_batch_stores_every_event(store: Arc<dyn Store>) {
     assert_eq!(ids_of(&listed), newest_first);
     assert_eq!(listed[0], batch[4]);
 }
+
+/// A batch bigger than a backend writes in one statement (1,234 events) is stored whole,
+/// in order.
+pub async fn a_large_audit_batch_stores_every_event(store: Arc<dyn Store>) {
+    let ada = UserId::new();
+    let ids = increasing_ids(1_234);
+    let t = now();
+    let batch: Vec<AuditRecord> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| event(id, t + Duration::milliseconds(i as i64), Some(&ada)))
+        .collect();
+    store
+        .record_audit_batch(&batch)
+        .await
+        .expect("recording a large batch");
+    let listed = store.list_audit(&ada, None, 2_000).await.unwrap();
+    let mut newest_first: Vec<&str> = ids.iter().map(String::as_str).collect();
+    newest_first.reverse();
+    assert_eq!(ids_of(&listed), newest_first);
+    assert_eq!(listed[1_233], batch[0]);
+}
