@@ -483,6 +483,18 @@ pub trait Store:
     fn invalidations(&self) -> Option<std::sync::Arc<dyn crate::invalidation::Invalidations>> {
         None
     }
+    /// Claims the housekeeping (pruning expired state) of the `period` starting at `now`
+    /// for the caller: of the instances sharing the store, one gets `true` per period and
+    /// the others `false` until `period` has passed. Backends without such a lease answer
+    /// `true` every time (each instance prunes; the deletes are idempotent).
+    async fn claim_housekeeping(
+        &self,
+        now: DateTime<Utc>,
+        period: chrono::Duration,
+    ) -> StoreResult<bool> {
+        let _ = (now, period);
+        Ok(true)
+    }
 }
 
 /// A snapshot of a store's connection pool.
