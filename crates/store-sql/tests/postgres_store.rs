@@ -274,6 +274,10 @@ async fn of_six_instances_claiming_the_housekeeping_at_once_one_gets_each_period
 
     let winners = |claims: &[bool]| claims.iter().filter(|c| **c).count();
     assert_eq!(winners(&first), 1, "{first:?}");
-    assert_eq!(winners(&within), 0, "claimed again within the hour: {within:?}");
+    assert_eq!(
+        winners(&within),
+        0,
+        "claimed again within the hour: {within:?}"
+    );
     assert_eq!(winners(&next), 1, "{next:?}");
 }

@@ -40,6 +40,10 @@ pub(crate) struct Ledger {
     pub(crate) answered: usize,
     /// Requests sent again to another target after no answer, and which target failed.
     pub(crate) retries: Vec<usize>,
+    /// Of those, the ones that failed on an open connection (cut mid-request, or a pooled
+    /// connection the crash closed) rather than being refused: the ones a crash could have
+    /// half done.
+    pub(crate) cut_mid_request: usize,
     /// Everything that went wrong (a wrong status, no answer where that fails).
     pub(crate) failures: Vec<String>,
 }
@@ -242,6 +246,7 @@ impl Client {
                         return None;
                     }
                     ledger.retries.push(target);
+                    ledger.cut_mid_request += usize::from(!e.is_connect());
                     retried = true;
                 }
             }
