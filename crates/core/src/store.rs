@@ -484,17 +484,14 @@ pub trait Store:
         None
     }
     /// Claims the housekeeping (pruning expired state) of the `period` starting at `now`
-    /// for the caller: of the instances sharing the store, one gets `true` per period and
-    /// the others `false` until `period` has passed. Backends without such a lease answer
-    /// `true` every time (each instance prunes; the deletes are idempotent).
+    /// for the caller: of the instances sharing the store, one gets `true` per period
+    /// (atomic: callers racing for it have one winner) and the others `false` until
+    /// `period` has passed since the claim.
     async fn claim_housekeeping(
         &self,
         now: DateTime<Utc>,
         period: chrono::Duration,
-    ) -> StoreResult<bool> {
-        let _ = (now, period);
-        Ok(true)
-    }
+    ) -> StoreResult<bool>;
 }
 
 /// A snapshot of a store's connection pool.
