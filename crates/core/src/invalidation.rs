@@ -8,11 +8,15 @@ use async_trait::async_trait;
 
 use crate::store::StoreResult;
 
+/// Published when the signing keys changed (`authgate keys rotate`): every instance reads
+/// them again at once instead of at its next periodic reload.
+pub const SIGNING_KEYS_CHANGED: &str = "signing-keys";
+
 /// What a follower is told: a key published by some instance, or that the feed was cut
 /// (keys may have been missed: forget everything).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invalidated<'a> {
-    /// `session:<id>` or `user:<id>`.
+    /// `session:<id>`, `user:<id>`, `user-sessions:<id>` or [`SIGNING_KEYS_CHANGED`].
     Key(&'a str),
     /// The connection to the feed dropped: keys may be missed until [`Invalidated::Following`].
     FeedCut,

@@ -79,7 +79,8 @@ pub const KEY_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_s
 
 /// Generates a new signing key and retires the others; they stay published until every
 /// token they signed has expired. Running instances sign with the new key within
-/// [`KEY_RELOAD_INTERVAL`].
+/// [`KEY_RELOAD_INTERVAL`], or at once on a store with an invalidation feed (the change is
+/// published as [`crate::invalidation::SIGNING_KEYS_CHANGED`]).
 pub async fn rotate_signing_key(
     store: &dyn Store,
     now: DateTime<Utc>,
@@ -87,6 +88,14 @@ pub async fn rotate_signing_key(
     let key = generate_ed25519_key(now)?;
     store.insert_signing_key(&key).await?;
     store.retire_signing_keys_except(&key.kid, now).await?;
+    if let Some(feed) = store.invalidations() {
+        if let Err(e) = feed
+            .publish(crate::invalidation::SIGNING_KEYS_CHANGED)
+            .await
+        {
+            tracing::warn!(error = %e, "could not tell running instances of the new key; they read it within a minute");
+        }
+    }
     Ok(key.kid)
 }
 

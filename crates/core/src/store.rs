@@ -483,6 +483,15 @@ pub trait Store:
     fn invalidations(&self) -> Option<std::sync::Arc<dyn crate::invalidation::Invalidations>> {
         None
     }
+    /// Claims the housekeeping (pruning expired state) of the `period` starting at `now`
+    /// for the caller: of the instances sharing the store, one gets `true` per period
+    /// (atomic: callers racing for it have one winner) and the others `false` until
+    /// `period` has passed since the claim.
+    async fn claim_housekeeping(
+        &self,
+        now: DateTime<Utc>,
+        period: chrono::Duration,
+    ) -> StoreResult<bool>;
 }
 
 /// A snapshot of a store's connection pool.

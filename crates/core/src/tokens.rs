@@ -200,6 +200,20 @@ impl TokenSigner {
         Ok(claims)
     }
 
+    /// Whether this signer holds the key `token`'s header names: `false` only for a
+    /// well-formed header whose `kid` it has not loaded (always `true` with HS256).
+    pub fn knows_key_of(&self, token: &str) -> bool {
+        if self.hmac_key.is_some() {
+            return true;
+        }
+        match jsonwebtoken::decode_header(token) {
+            Ok(header) => header
+                .kid
+                .is_none_or(|kid| self.verifying.contains_key(&kid)),
+            Err(_) => true,
+        }
+    }
+
     /// [`Self::verify`] without the cache: every check, every time (benchmarks measure it).
     pub fn verify_uncached(&self, token: &str, now: i64) -> Result<AccessClaims, AuthError> {
         let invalid = || AuthError::Unauthenticated("Invalid or expired access token");

@@ -10,26 +10,47 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
 /// How long a dead session is kept before it is deleted.
 const KEEP_DEAD_SESSIONS_FOR: chrono::Duration = chrono::Duration::days(1);
 
-/// Every hour (and once at start), deletes what no longer counts: rate-limit state that
-/// limits nothing any more, audit events past `audit_retention`, and sessions that died more
-/// than a day ago.
+/// Every hour (and once at start), deletes what no longer counts. What the instances on one
+/// store share is pruned by the one that claims the hour (the others skip it); limits
+/// counted in this process's memory are pruned here every hour regardless.
 pub(crate) async fn delete_expired_state(service: AuthService, audit_retention: chrono::Duration) {
     let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let period =
+        chrono::Duration::from_std(HOUSEKEEPING_EVERY).unwrap_or(chrono::Duration::hours(1));
     loop {
         tick.tick().await;
+        if !service.limiter().is_shared() {
+            service.limiter().prune().await;
+        }
+        match service.claim_housekeeping(period).await {
+            Ok(true) => {
+                tracing::info!("pruning expired state: this instance's turn this hour");
+                prune_shared(&service, audit_retention).await;
+            }
+            Ok(false) => tracing::info!("another instance prunes expired state this hour"),
+            Err(e) => tracing::warn!(error = %e, "cannot claim this hour's pruning; will retry"),
+        }
+    }
+}
+
+/// Deletes what the store holds for every instance: shared rate-limit state that limits
+/// nothing any more, audit events past `audit_retention`, and sessions that died more than a
+/// day ago.
+async fn prune_shared(service: &AuthService, audit_retention: chrono::Duration) {
+    if service.limiter().is_shared() {
         service.limiter().prune().await;
-        let now = service.clock().now();
-        match service.prune_audit(now - audit_retention).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(pruned = n, "deleted audit events past their retention"),
-            Err(e) => tracing::warn!(error = %e, "pruning audit events failed; will retry"),
-        }
-        match service.prune_sessions(now - KEEP_DEAD_SESSIONS_FOR).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(pruned = n, "deleted expired and revoked sessions"),
-            Err(e) => tracing::warn!(error = %e, "pruning sessions failed; will retry"),
-        }
+    }
+    let now = service.clock().now();
+    match service.prune_audit(now - audit_retention).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(pruned = n, "deleted audit events past their retention"),
+        Err(e) => tracing::warn!(error = %e, "pruning audit events failed; will retry"),
+    }
+    match service.prune_sessions(now - KEEP_DEAD_SESSIONS_FOR).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(pruned = n, "deleted expired and revoked sessions"),
+        Err(e) => tracing::warn!(error = %e, "pruning sessions failed; will retry"),
     }
 }
 

@@ -12,5 +12,7 @@ pub(crate) const ONE_TIME_TOKENS: &str = "one_time_tokens";
 pub(crate) const MAIL_QUEUE: &str = "mail_queue";
 /// Collection of token signing keys, by kid.
 pub(crate) const SIGNING_KEYS: &str = "signing_keys";
+/// Collection of periodic jobs' next run (`_id` the job, `next_run_at`).
+pub(crate) const HOUSEKEEPING: &str = "housekeeping";
 /// Collection of audit events, by event id.
 pub(crate) const AUDIT_EVENTS: &str = "audit_events";

@@ -51,6 +51,11 @@ pub(crate) fn db_err(e: Error) -> StoreError {
     }
 }
 
+/// Whether the server refused a write for a duplicate key (whatever the index).
+pub(crate) fn is_duplicate_key(e: &Error) -> bool {
+    server_error(e).is_some_and(|(code, _)| code == DUPLICATE_KEY)
+}
+
 /// The server's error code and message, for errors the server reported.
 fn server_error(e: &Error) -> Option<(i32, &str)> {
     match &*e.kind {

@@ -27,6 +27,7 @@ mod audit;
 mod codec;
 mod collections;
 mod error;
+mod housekeeping;
 mod indexes;
 mod keys;
 mod mail;

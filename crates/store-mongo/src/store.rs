@@ -184,6 +184,15 @@ impl Store for MongoStore {
     fn backend_name(&self) -> &'static str {
         "mongodb"
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn claim_housekeeping(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        period: chrono::Duration,
+    ) -> StoreResult<bool> {
+        self.claim_prune(now, period).await
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! PostgreSQL-only checks beyond the contract suite: several instances (each with its own
 //! pool) migrating one new database at once, what the migration lock rests on, registrations
-//! racing across instances, and failing fast when the server is unreachable.
+//! racing across instances, the housekeeping lease, and failing fast when the server is
+//! unreachable.
 //!
 //! Skipped with a `NOT RUN` line without a server, like the contract suite.
 
@@ -248,4 +249,35 @@ async fn the_user_search_can_be_answered_from_the_prefix_indexes() {
     assert!(plan.contains("users_email_prefix_idx"), "{plan}");
     assert!(plan.contains("users_username_prefix_idx"), "{plan}");
     assert!(!plan.contains("Seq Scan"), "{plan}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_six_instances_claiming_the_housekeeping_at_once_one_gets_each_period() {
+    let Some(db) = TestDatabase::create(SUITE).await else {
+        return;
+    };
+    let stores = instances(&db, 6).await;
+    stores[0].migrate().await.unwrap();
+    let hour = chrono::Duration::hours(1);
+    let start = chrono::Utc::now();
+    let claim_at = |now: chrono::DateTime<chrono::Utc>| {
+        let stores = stores.clone();
+        race(stores.len(), move |i| {
+            let store = stores[i].clone();
+            async move { store.claim_housekeeping(now, hour).await.unwrap() }
+        })
+    };
+
+    let first = claim_at(start).await;
+    let within = claim_at(start + chrono::Duration::minutes(59)).await;
+    let next = claim_at(start + hour).await;
+
+    let winners = |claims: &[bool]| claims.iter().filter(|c| **c).count();
+    assert_eq!(winners(&first), 1, "{first:?}");
+    assert_eq!(
+        winners(&within),
+        0,
+        "claimed again within the hour: {within:?}"
+    );
+    assert_eq!(winners(&next), 1, "{next:?}");
 }

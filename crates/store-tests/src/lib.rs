@@ -96,6 +96,7 @@ macro_rules! store_contract_tests {
             a_burst_of_rotations_over_many_sessions_rotates_each_token_once,
             concurrent_consumptions_of_one_token_have_exactly_one_winner,
             concurrent_claims_never_hand_out_one_mail_twice,
+            concurrent_housekeeping_claims_have_exactly_one_winner,
             concurrent_migrations_all_succeed,
         }
     };
@@ -176,6 +177,8 @@ macro_rules! sequential_contract_tests {
             erasing_a_user_removes_sessions_tokens_and_mail_and_keeps_audit,
             erasing_an_unknown_user_returns_false_and_queues_nothing,
             audit_search_across_users_filters_and_pages,
+            // housekeeping
+            the_housekeeping_is_claimed_once_per_period,
             // schema and health
             migrating_twice_is_harmless,
             ping_succeeds_and_the_backend_has_a_name,

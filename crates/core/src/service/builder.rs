@@ -106,6 +106,7 @@ impl AuthServiceBuilder {
                 mail_ready: Arc::new(Notify::new()),
                 background: closed_tracker(),
                 admin_changes: tokio::sync::Mutex::new(()),
+                last_key_lookup: std::sync::atomic::AtomicI64::new(i64::MIN),
             }),
         }
     }

@@ -69,7 +69,7 @@ impl AuthService {
     /// Verifies an access token and checks that its session is still live and owned by the
     /// token's subject.
     pub(super) async fn live_token(&self, access_token: &str) -> Result<LiveToken, AuthError> {
-        let claims = self.signer().verify(access_token, self.now().timestamp())?;
+        let claims = self.verify_access(access_token).await?;
         let cache = &self.inner.sessions;
         let owner = match cache.get(&claims.sid) {
             Some(owner) => Some(owner),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::AuthService;
 use crate::domain::UserId;
-use crate::invalidation::Invalidated;
+use crate::invalidation::{Invalidated, SIGNING_KEYS_CHANGED};
 
 /// The first pause before the feed is opened again after it failed; doubled up to
 /// [`MAX_RETRY`].
@@ -40,6 +40,7 @@ impl AuthService {
         let inner = &self.inner;
         match event {
             Invalidated::FeedCut => {
+                tracing::warn!("the cache invalidation feed was cut: cached entries are trusted for at most 1 s until it is followed again");
                 metrics::counter!(RECONNECTS).increment(1);
                 inner.sessions.set_degraded(true);
                 inner.users.set_degraded(true);
@@ -47,6 +48,7 @@ impl AuthService {
                 inner.users.forget_where(|_| true);
             }
             Invalidated::Following => {
+                tracing::info!("following the cache invalidation feed");
                 // Forget again what was cached while keys could be missed.
                 inner.sessions.forget_where(|_| true);
                 inner.users.forget_where(|_| true);
@@ -60,9 +62,25 @@ impl AuthService {
                     let user = UserId::from_string(id.to_owned());
                     inner.sessions.forget_where(|owner| *owner == user);
                 }
+                None if key == SIGNING_KEYS_CHANGED => self.reload_keys_in_background(),
                 _ => tracing::debug!(key, "unknown invalidation ignored"),
             },
         }
+    }
+
+    /// Reads the signing keys again (another instance rotated them), off the feed's task.
+    fn reload_keys_in_background(&self) {
+        let service = self.clone();
+        tokio::spawn(async move {
+            match service.reload_signing_keys().await {
+                Ok(kid) => {
+                    tracing::info!(signing = ?kid, "the signing keys changed: read them again")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the changed signing keys failed; the periodic reload will retry")
+                }
+            }
+        });
     }
 
     /// Follows the store's invalidation feed for as long as the future runs, opening it

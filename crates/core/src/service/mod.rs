@@ -14,6 +14,7 @@ mod email_change;
 mod identify;
 mod import;
 mod invalidate;
+mod key_lookup;
 mod login;
 mod refresh_logout;
 mod register;
@@ -109,6 +110,9 @@ struct Inner {
     background: TaskTracker,
     /// Held from counting the administrators to writing a change that could remove one.
     admin_changes: tokio::sync::Mutex<()>,
+    /// When (ms since the epoch) a token with an unknown kid last made this node read the
+    /// signing keys ([`key_lookup`]).
+    last_key_lookup: std::sync::atomic::AtomicI64,
 }
 
 impl AuthService {
@@ -358,6 +362,16 @@ impl AuthService {
     /// `before`.
     pub async fn prune_sessions(&self, before: DateTime<Utc>) -> Result<u64, AuthError> {
         Ok(self.inner.store.prune_sessions(before).await?)
+    }
+
+    /// Whether this instance prunes the `period` starting now: `true` for one of the
+    /// instances sharing the store per period (see [`Store::claim_housekeeping`]).
+    pub async fn claim_housekeeping(&self, period: chrono::Duration) -> Result<bool, AuthError> {
+        Ok(self
+            .inner
+            .store
+            .claim_housekeeping(self.now(), period)
+            .await?)
     }
 }
 

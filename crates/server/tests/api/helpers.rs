@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 
 mod answer;
 mod client;
+pub(crate) mod nginx;
 mod pages;
 
 pub(crate) use answer::{cookie_attributes, cookie_value, jwt_part, jwt_segment, Answer};

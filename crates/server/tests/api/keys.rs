@@ -1,7 +1,9 @@
 //! Signing-key rotation reaches a running server without a restart, and nobody is logged
-//! out by it.
+//! out by it; a token signed by another instance with a key this one has not loaded yet is
+//! accepted.
 
-use authgate_core::keys::rotate_signing_key;
+use authgate_core::keys::{load_signer, rotate_signing_key};
+use authgate_core::tokens::AccessClaims;
 use reqwest::StatusCode;
 
 use crate::helpers::{jwt_part, Answer, TestApp};
@@ -76,4 +78,58 @@ async fn with_an_hs256_secret_a_reload_changes_nothing() {
 
     assert_eq!(signing, None);
     assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_token_signed_by_another_instance_with_a_key_not_loaded_here_yet_is_accepted() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    app.clock.advance(std::time::Duration::from_secs(60));
+    let store = app.service.store().as_ref();
+    let now = app.service.clock().now();
+    let new_kid = rotate_signing_key(store, now)
+        .await
+        .expect("the key rotates");
+    // Another instance that already read the keys signs for the same session.
+    let other = load_signer(store, app.service.config(), None, now)
+        .await
+        .expect("the other instance's signer");
+    let claims: AccessClaims =
+        serde_json::from_value(jwt_part(&user.access, 1)).expect("the claims");
+    let token = other.sign(&claims).expect("signed");
+    assert_eq!(jwt_part(&token, 0)["kid"], new_kid.as_str());
+
+    let me = Answer::of(app.me(&token).await).await;
+
+    assert_eq!(me.status, StatusCode::OK, "refused: {}", me.body);
+}
+
+#[tokio::test]
+async fn a_token_naming_a_key_nobody_has_is_refused_with_401() {
+    let app = TestApp::spawn().await;
+    let user = app.register_user().await;
+    let store = app.service.store().as_ref();
+    let signer = load_signer(store, app.service.config(), None, app.service.clock().now())
+        .await
+        .expect("a signer");
+    let claims: AccessClaims =
+        serde_json::from_value(jwt_part(&user.access, 1)).expect("the claims");
+    let header = jsonwebtoken::Header {
+        kid: Some("made-up".into()),
+        ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA)
+    };
+    let signed = signer.sign(&claims).expect("signed");
+    // The same signature under a header naming another kid: no key verifies it.
+    let forged_header = base64_url(&serde_json::to_vec(&header).expect("a header"));
+    let rest = signed.split_once('.').expect("a JWT").1;
+    let forged = format!("{forged_header}.{rest}");
+
+    let me = Answer::of(app.me(&forged).await).await;
+
+    me.assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+fn base64_url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }

@@ -1,25 +1,21 @@
 //! Forward-auth behind a real nginx (Debian's package): the README's nginx configuration, as
 //! written except for the addresses, in front of authgate and of a tiny app that echoes the
-//! headers it received. nginx runs in the foreground on a free port of 127.0.0.1 with its own
-//! prefix, pid and temp directories, and is killed with the test.
+//! headers it received. nginx runs as [`Nginx`] (in the foreground, killed with the test).
 //!
 //! Without nginx each test prints `NOT RUN: ...` and returns; under
 //! `AUTHGATE_TEST_REQUIRE_ALL` a missing nginx fails instead.
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener as StdListener};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Once};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::Json;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
+use crate::helpers::nginx::{nginx_or_skip, Nginx};
 use crate::helpers::{unique_email, Answer, TestApp, TestUser, PASSWORD};
 
 const README: &str = include_str!("../../../../README.md");
@@ -47,32 +43,6 @@ fn readme_nginx_config() -> String {
         );
     }
     block.to_owned()
-}
-
-/// Debian's nginx, or the one on PATH.
-fn nginx_binary() -> Option<PathBuf> {
-    let candidates = [PathBuf::from("/usr/sbin/nginx"), PathBuf::from("nginx")];
-    candidates.into_iter().find(|bin| {
-        Command::new(bin)
-            .arg("-v")
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    })
-}
-
-/// nginx, or `None` after a `NOT RUN` line (a failure under `AUTHGATE_TEST_REQUIRE_ALL`).
-fn nginx_or_skip() -> Option<PathBuf> {
-    let found = nginx_binary();
-    if found.is_none() {
-        assert!(
-            std::env::var_os("AUTHGATE_TEST_REQUIRE_ALL").is_none(),
-            "nginx is required (AUTHGATE_TEST_REQUIRE_ALL is set): apt-get install nginx"
-        );
-        static SAID: Once = Once::new();
-        SAID.call_once(|| eprintln!("NOT RUN: the nginx forward-auth tests (nginx not found)"));
-    }
-    found
 }
 
 /// The app behind nginx: answers every request with its method, URI and headers, and
@@ -125,76 +95,6 @@ async fn echo(State(hits): State<Arc<AtomicUsize>>, req: Request) -> Json<Value>
     )
 }
 
-/// nginx in the foreground with a configuration of its own; killed when dropped.
-struct Nginx {
-    child: Child,
-    dir: TempDir,
-}
-
-impl Nginx {
-    fn start(bin: &Path, port: u16, authgate: &str, app: SocketAddr) -> Nginx {
-        let dir = TempDir::new().expect("a temporary directory");
-        let server = readme_nginx_config()
-            .replace(README_AUTHGATE, authgate)
-            .replace(README_APP, &format!("http://{app}"))
-            .replace(README_LISTEN, &format!("listen 127.0.0.1:{port};"));
-        let p = dir.path().display();
-        let conf = format!(
-            "daemon off;\nmaster_process off;\npid {p}/nginx.pid;\nerror_log {p}/error.log info;\n\
-             events {{ worker_connections 64; }}\n\
-             http {{\n  access_log {p}/access.log;\n  client_body_temp_path {p}/body;\n  \
-             proxy_temp_path {p}/proxy;\n  fastcgi_temp_path {p}/fastcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  \
-             scgi_temp_path {p}/scgi;\n{server}\n}}\n"
-        );
-        let conf_path = dir.path().join("nginx.conf");
-        std::fs::write(&conf_path, conf).expect("the nginx configuration is written");
-        let child = Command::new(bin)
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(&conf_path)
-            .arg("-e")
-            .arg(dir.path().join("error.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nginx starts");
-        let mut nginx = Nginx { child, dir };
-        nginx.wait_listening(port);
-        nginx
-    }
-
-    fn wait_listening(&mut self, port: u16) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("nginx exited ({status}):\n{}", self.error_log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "nginx is not listening:\n{}",
-                self.error_log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn error_log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// authgate, the echo app and nginx in front of both, as the README sets them up.
 struct Stack {
     authgate: TestApp,
@@ -217,7 +117,11 @@ impl Stack {
         ])
         .await;
         let app = EchoApp::start().await;
-        let nginx = Nginx::start(&bin, port, &authgate.address, app.address);
+        let server = readme_nginx_config()
+            .replace(README_AUTHGATE, &authgate.address)
+            .replace(README_APP, &format!("http://{}", app.address))
+            .replace(README_LISTEN, &format!("listen 127.0.0.1:{port};"));
+        let nginx = Nginx::start(&bin, port, &server);
         Some(Stack {
             authgate,
             app,

@@ -1,5 +1,12 @@
 //! Several nodes on one database, each the real `authgate` binary, on the store
-//! `AUTHGATE_TEST_BACKEND` names: what must hold when a team runs more than one.
+//! `AUTHGATE_TEST_BACKEND` names: what must hold when a team runs more than one. The
+//! submodules put them under load, kill and restart them, and check what they share.
+
+mod crash;
+mod feed;
+mod load;
+mod rolling;
+mod shared;
 
 use std::time::{Duration, Instant};
 
@@ -11,8 +18,10 @@ use crate::helpers::{database_url_for, unique_email, Backend, PASSWORD};
 use crate::process::{run, Server};
 
 #[tokio::test]
-async fn three_nodes_started_at_once_on_a_fresh_database_accept_each_others_tokens() {
-    // The race is in the first seconds of a fresh database: try it a few times.
+async fn three_nodes_started_at_once_on_a_fresh_database_migrate_it_and_accept_each_others_tokens()
+{
+    // The races (three migrations, three first keys) are in the first seconds of a fresh
+    // database: try them a few times.
     for round in 0..3 {
         let (url, _db) = database_url_for(Backend::from_env()).await;
         let dir = TempDir::new().expect("a temporary directory");
@@ -28,6 +37,13 @@ async fn three_nodes_started_at_once_on_a_fresh_database_accept_each_others_toke
             Server::start(dir.path(), &settings),
         );
         let nodes = [a, b, c];
+        // Each started, so each migrated (or found the schema migrated) without an error.
+        for node in &nodes {
+            assert!(node.stderr().contains("listening on"), "{}", node.stderr());
+        }
+        if Backend::from_env() == Backend::Postgres {
+            assert_migrated_once(&url).await;
+        }
 
         for (i, issuer) in nodes.iter().enumerate() {
             let email = unique_email();
@@ -56,6 +72,47 @@ async fn three_nodes_started_at_once_on_a_fresh_database_accept_each_others_toke
             }
         }
     }
+}
+
+/// Asserts that every migration of `crates/store-sql/migrations/postgres` is recorded once in
+/// the database at `url`, as applied successfully.
+async fn assert_migrated_once(url: &str) {
+    use sqlx::Connection;
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../store-sql/migrations/postgres"
+    );
+    let files = std::fs::read_dir(dir)
+        .expect("the migrations folder")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql"))
+        })
+        .count();
+    let mut db = sqlx::PgConnection::connect(url)
+        .await
+        .expect("a connection");
+    let applied: Vec<(i64, bool)> =
+        sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut db)
+            .await
+            .expect("the migrations table");
+    assert_eq!(applied.len(), files, "{applied:?}");
+    assert!(applied.iter().all(|(_, ok)| *ok), "{applied:?}");
+}
+
+/// The sum of the node's `GET /metrics` samples of `name` whose line contains `having`.
+async fn metric_sum(node: &Server, name: &str, having: &str) -> f64 {
+    let text = reqwest::get(format!("{}/metrics", node.base))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("a text body");
+    text.lines()
+        .filter(|line| line.starts_with(name) && line.contains(having))
+        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum()
 }
 
 /// Three nodes on one fresh PostgreSQL database, trusting the test's `X-Forwarded-For`.

@@ -35,7 +35,7 @@ fn authgate(dir: &Path) -> Command {
 }
 
 /// A port that was free a moment ago (the server must bind it itself, so it can be known).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     listener.local_addr().expect("an address").port()
 }
@@ -52,13 +52,23 @@ pub(crate) struct Server {
 impl Server {
     /// Starts `authgate serve` in `dir` and waits until `/health` answers.
     pub(crate) async fn start(dir: &Path, settings: &[(&str, &str)]) -> Server {
-        let port = free_port();
+        Server::start_on(dir, free_port(), settings).await
+    }
+
+    /// [`Server::start`] on a given port of 127.0.0.1 (a node restarted behind a load
+    /// balancer that knows its address); its log goes on after an earlier run's.
+    pub(crate) async fn start_on(dir: &Path, port: u16, settings: &[(&str, &str)]) -> Server {
         let log = dir.join(format!("serve-{port}.log"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("a log file");
         let mut cmd = authgate(dir);
         cmd.arg("serve")
             .env("AUTHGATE_BIND", format!("127.0.0.1:{port}"))
             .stdout(Stdio::null())
-            .stderr(File::create(&log).expect("a log file"));
+            .stderr(file);
         for (key, value) in settings {
             cmd.env(key, value);
         }
@@ -161,6 +171,13 @@ impl Server {
             .json(body)
             .send();
         Answer::of(res.await.expect("request sent")).await
+    }
+
+    /// Stops the server with SIGTERM (as systemd or Kubernetes do) and waits until it has
+    /// drained and exited with status 0.
+    pub(crate) async fn terminate(&mut self) {
+        self.signal("TERM");
+        self.assert_exits_with_0().await;
     }
 
     /// Sends `signal` (`INT`, `TERM`) to the server with kill(1).

@@ -15,6 +15,7 @@
 
 mod admin;
 mod audit;
+mod housekeeping;
 mod invalidate;
 mod keys;
 mod limits;
@@ -161,5 +162,14 @@ impl Store for PostgresStore {
         &self,
     ) -> Option<std::sync::Arc<dyn authgate_core::invalidation::Invalidations>> {
         Some(self.feed())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn claim_housekeeping(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        period: chrono::Duration,
+    ) -> StoreResult<bool> {
+        self.claim_prune(now, period).await
     }
 }

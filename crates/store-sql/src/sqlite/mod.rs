@@ -7,6 +7,7 @@
 
 mod admin;
 mod audit;
+mod housekeeping;
 mod keys;
 mod mail;
 mod rotations;
@@ -197,6 +198,15 @@ impl Store for SqliteStore {
 
     fn backend_name(&self) -> &'static str {
         "sqlite"
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn claim_housekeeping(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        period: chrono::Duration,
+    ) -> StoreResult<bool> {
+        self.claim_prune(now, period).await
     }
 
     fn pool_usage(&self) -> Option<PoolUsage> {

@@ -3,6 +3,7 @@
 
 mod admin;
 mod audit;
+mod housekeeping;
 mod keys;
 mod mail;
 mod passwords;
@@ -14,6 +15,7 @@ mod users;
 
 pub use admin::*;
 pub use audit::*;
+pub use housekeeping::*;
 pub use keys::*;
 pub use mail::*;
 pub use passwords::*;
