@@ -446,27 +446,28 @@ async fn a_reset_refused_because_hashing_is_saturated_leaves_the_link_usable() {
     assert_eq!(later.status, StatusCode::OK, "{}", later.body);
 }
 
-/// Starts logins until the queue holds one (two per hashing slot plus two, so a slot that
-/// frees up early still leaves the queue full; the extra ones are refused with 503), and
-/// returns once the queue is full.
+/// Keeps logins in flight (two per hashing slot plus two, so a slot that frees up early still
+/// leaves the queue full; the extra ones are refused with 503) until the queue holds one, and
+/// returns them. On a loaded machine the first logins can arrive one by one and finish
+/// before the next lands, so more are started as the earlier ones finish.
 async fn saturate_the_hasher(
     app: &TestApp,
     email: &str,
 ) -> Vec<tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>> {
     let slots = std::thread::available_parallelism().map_or(1, |n| n.get());
     let login = json!({ "email": email, "password": PASSWORD });
-    let logins = (0..2 * slots + 2)
-        .map(|_| {
-            let (api, url, body) = (app.api.clone(), app.url("/api/auth/login"), login.clone());
-            tokio::spawn(async move { api.post(url).json(&body).send().await })
-        })
-        .collect();
+    let mut logins: Vec<tokio::task::JoinHandle<_>> = Vec::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while app.service.hasher().queue_depth() < 1 {
         assert!(
             std::time::Instant::now() < deadline,
             "the hasher never filled up"
         );
+        let in_flight = logins.iter().filter(|l| !l.is_finished()).count();
+        for _ in in_flight..2 * slots + 2 {
+            let (api, url, body) = (app.api.clone(), app.url("/api/auth/login"), login.clone());
+            logins.push(tokio::spawn(async move { api.post(url).json(&body).send().await }));
+        }
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
     logins
