@@ -148,6 +148,39 @@ fn audit_batch(users: &[UserId], size: usize) -> Vec<AuditRecord> {
         .collect()
 }
 
+/// Writes `plan.audit_events` events about `sample` in batches of 1,000, `plan.writers` batches
+/// at a time (on PostgreSQL they commit in parallel; on SQLite the next batch is built while
+/// one is written).
+async fn write_audit(
+    store: &Arc<dyn Store>,
+    sample: Arc<Vec<UserId>>,
+    plan: SeedPlan,
+) -> Result<(), String> {
+    const BATCH: u64 = 1_000;
+    let next = Arc::new(AtomicU64::new(0));
+    let mut writers = Vec::new();
+    for _ in 0..plan.writers.max(1) {
+        let (store, sample, next) = (store.clone(), sample.clone(), next.clone());
+        writers.push(tokio::spawn(async move {
+            loop {
+                let from = next.fetch_add(BATCH, Ordering::Relaxed);
+                if from >= plan.audit_events {
+                    return Ok::<_, String>(());
+                }
+                let size = (plan.audit_events - from).min(BATCH) as usize;
+                store
+                    .record_audit_batch(&audit_batch(&sample, size))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }));
+    }
+    for w in writers {
+        w.await.map_err(|e| e.to_string())??;
+    }
+    Ok(())
+}
+
 fn uuid_v7() -> String {
     UserId::new().into_string()
 }
@@ -194,15 +227,7 @@ pub(crate) async fn seed(url: &str, plan: SeedPlan) -> Result<(), String> {
         return Err("no users to write audit events about".into());
     }
     let audit_started = Instant::now();
-    let mut written = 0u64;
-    while written < plan.audit_events {
-        let size = (plan.audit_events - written).min(1_000) as usize;
-        store
-            .record_audit_batch(&audit_batch(&sample, size))
-            .await
-            .map_err(|e| e.to_string())?;
-        written += size as u64;
-    }
+    write_audit(&store, Arc::new(sample), plan).await?;
     println!(
         "seeded users={} sessions={} audit_events={} users_s={users_done:.1} audit_s={:.1} total_s={:.1}",
         plan.users,
