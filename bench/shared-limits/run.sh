@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The database cost of one shared-limits check (issue 17): a throwaway PostgreSQL cluster on
 # a Unix socket, the shared-limits migration, and pgbench running each statement the limiter
-# sends (one per limited request) for a fixed time, one client. Prints latency per statement.
+# sends (one per limited request) for a fixed time, one client. Prints latency per statement;
+# then the token-bucket step as a Lua script in Redis with redis-benchmark, if installed.
+# The numbers and the choice they led to: docs/performance.md, "Shared limits".
 # Usage: bash bench/shared-limits/run.sh [seconds per statement, default 10]
 set -euo pipefail
 secs="${1:-10}"
@@ -30,3 +32,25 @@ for s in take attempt; do
   echo "== $s (one client, ${secs}s)"
   pgbench -n -c 1 -T "$secs" -f "$dir/$s.sql" 2>&1 | grep -E "latency average|tps ="
 done
+
+# The same token bucket (GCRA: one "theoretical arrival time" per key, +0.5 s per request,
+# refused past 60 s ahead) in Redis, the other shared store issue 17 named: a Lua script,
+# so the read-modify-write is atomic as the upsert is, on a Unix socket as PostgreSQL is.
+# Debian's redis-server, if installed (apt-get install -y redis-server); skipped otherwise.
+if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+  redis-server --port 0 --unixsocket "$dir/redis.sock" --save '' --appendonly no \
+    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
+  trap 'kill "$(cat "$dir/redis.pid" 2>/dev/null)" 2>/dev/null || true; "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+  for _ in $(seq 50); do [ -S "$dir/redis.sock" ] && break; sleep 0.1; done
+  take_lua="local t = redis.call('TIME') local now = t[1] * 1000000 + t[2]
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+local new = math.max(tat, now) + 500000
+if new - now <= 60000000 then redis.call('SET', KEYS[1], new, 'PX', 60000) return new end
+return -1"
+  n=$((secs * 20000))
+  echo "== take in Redis (EVAL of the same GCRA step, one client, $n requests)"
+  redis-benchmark -s "$dir/redis.sock" -c 1 -n "$n" -r 250 -q \
+    EVAL "$take_lua" 1 'ip:refresh:10.0.0.__rand_int__'
+else
+  echo "== take in Redis: skipped (redis-server and redis-benchmark not installed)"
+fi
