@@ -466,7 +466,9 @@ async fn saturate_the_hasher(
         let in_flight = logins.iter().filter(|l| !l.is_finished()).count();
         for _ in in_flight..2 * slots + 2 {
             let (api, url, body) = (app.api.clone(), app.url("/api/auth/login"), login.clone());
-            logins.push(tokio::spawn(async move { api.post(url).json(&body).send().await }));
+            logins.push(tokio::spawn(async move {
+                api.post(url).json(&body).send().await
+            }));
         }
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
