@@ -8,6 +8,7 @@
 //! sessions are kept for a day, so the server's pruner leaves them); audit events are spread
 //! over those users and the last 80 days (inside the default 90-day retention).
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -181,6 +182,21 @@ async fn write_audit(
     Ok(())
 }
 
+/// Runs `count` (at least one) copies of `writer` at once, each taking work off a counter it
+/// shares with the others, and collects what each returns.
+async fn run_writers<T, Fut>(count: u32, writer: impl Fn() -> Fut) -> Result<Vec<T>, String>
+where
+    T: Send + 'static,
+    Fut: Future<Output = Result<T, String>> + Send + 'static,
+{
+    let writers: Vec<_> = (0..count.max(1)).map(|_| tokio::spawn(writer())).collect();
+    let mut done = Vec::with_capacity(writers.len());
+    for w in writers {
+        done.push(w.await.map_err(|e| e.to_string())??);
+    }
+    Ok(done)
+}
+
 fn uuid_v7() -> String {
     UserId::new().into_string()
 }
@@ -191,15 +207,14 @@ pub(crate) async fn seed(url: &str, plan: SeedPlan) -> Result<(), String> {
     let hash = Arc::new(password_hash()?);
     let started = Instant::now();
     let next = Arc::new(AtomicU64::new(0));
-    let mut writers = Vec::new();
-    for _ in 0..plan.writers.max(1) {
+    let samples = run_writers(plan.writers, || {
         let (store, hash, next) = (store.clone(), hash.clone(), next.clone());
-        writers.push(tokio::spawn(async move {
+        async move {
             let mut ids = Vec::new();
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 if n >= plan.users {
-                    return Ok::<_, String>(ids);
+                    return Ok(ids);
                 }
                 let (user, sessions) = seeded_user(n, &hash, plan.sessions_per_user);
                 store.insert_user(&user).await.map_err(|e| e.to_string())?;
@@ -216,12 +231,10 @@ pub(crate) async fn seed(url: &str, plan: SeedPlan) -> Result<(), String> {
                     );
                 }
             }
-        }));
-    }
-    let mut sample = Vec::new();
-    for w in writers {
-        sample.extend(w.await.map_err(|e| e.to_string())??);
-    }
+        }
+    })
+    .await?;
+    let sample: Vec<UserId> = samples.into_iter().flatten().collect();
     let users_done = started.elapsed().as_secs_f64();
     if sample.is_empty() {
         return Err("no users to write audit events about".into());
