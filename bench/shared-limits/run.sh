@@ -3,7 +3,7 @@
 # a Unix socket, the shared-limits migration, and pgbench running each statement the limiter
 # sends (one per limited request) for a fixed time, one client. Prints latency per statement;
 # then the token-bucket step as a Lua script in Redis with redis-benchmark, if installed.
-# The numbers and the choice they led to: docs/performance.md, "Shared limits".
+# The store chosen (PostgreSQL) and why: README, "Running several nodes".
 # Usage: bash bench/shared-limits/run.sh [seconds per statement, default 10]
 set -euo pipefail
 secs="${1:-10}"
@@ -11,7 +11,12 @@ here="$(cd "$(dirname "$0")" && pwd)"
 migration="$here/../../crates/store-sql/migrations/postgres/20250104000000_shared_limits.sql"
 bin=/usr/lib/postgresql/15/bin
 dir="$(mktemp -d)"
-trap '"$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+cleanup() {
+  [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null
+  "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
 run_as=()
 [ "$(id -u)" = 0 ] && { chown -R nobody "$dir" 2>/dev/null || true; run_as=(runuser -u nobody --); }
 "${run_as[@]}" "$bin/initdb" -D "$dir/data" -A trust -U bench >/dev/null
@@ -40,7 +45,6 @@ done
 if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
   redis-server --port 0 --unixsocket "$dir/redis.sock" --save '' --appendonly no \
     --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
-  trap 'kill "$(cat "$dir/redis.pid" 2>/dev/null)" 2>/dev/null || true; "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
   for _ in $(seq 50); do [ -S "$dir/redis.sock" ] && break; sleep 0.1; done
   take_lua="local t = redis.call('TIME') local now = t[1] * 1000000 + t[2]
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
