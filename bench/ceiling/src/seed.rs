@@ -1,12 +1,14 @@
 //! `authgate-bench seed`: fills a store with many users, sessions and audit events through
-//! the store's own API (the same statements the service runs), so the kit can measure on a
-//! big database (issue 15: flat cost as the data grows).
+//! the store's own bulk API (`Store::insert_in_bulk`, `record_audit_batch`: the service's
+//! insert statements, many rows per statement and one transaction per batch), so the kit can
+//! measure on a big database (issue 15: flat cost as the data grows).
 //!
 //! Every user has the password `Analytical7Engine` (hashed once, argon2id, the service's
 //! parameters), an email `seed<N>@bench.example` and a username `seed<N>`; each has
 //! `sessions_per_user` sessions, all but one of them expired within the last 12 hours (dead
 //! sessions are kept for a day, so the server's pruner leaves them); audit events are spread
-//! over those users and the last 80 days (inside the default 90-day retention).
+//! over those users and the last 80 days (inside the default 90-day retention), written oldest
+//! first as a live service would have written them.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +25,9 @@ use authgate_core::Store;
 use authgate_store_sql::{PostgresOptions, PostgresStore, SqliteStore};
 use chrono::{Duration, Utc};
 use rand::RngCore as _;
+
+/// Users per call of `insert_in_bulk` (with their sessions: one transaction).
+const USERS_PER_BATCH: u64 = 500;
 
 /// The password of every seeded user.
 pub(crate) const PASSWORD: &str = "Analytical7Engine";
@@ -87,7 +92,7 @@ fn seeded_user(n: u64, hash: &str, sessions: u32) -> (NewUser, Vec<NewSession>) 
         role: "user".into(),
         email_verified: true,
         created_at: now - Duration::days(100),
-        last_login_at: None,
+        last_login_at: Some(now),
     };
     let new_user = NewUser {
         email_normalized: user.email.clone(),
@@ -125,17 +130,19 @@ fn seeded_user(n: u64, hash: &str, sessions: u32) -> (NewUser, Vec<NewSession>) 
     (new_user, sessions)
 }
 
-/// One batch of audit events about `users` (ids), spread over the last 80 days.
-fn audit_batch(users: &[UserId], size: usize) -> Vec<AuditRecord> {
+/// Audit events number `from..from + size` of `total` about `users` (ids), spread evenly
+/// over the last 80 days, oldest first, so each index grows at its end as in a live store.
+fn audit_batch(users: &[UserId], from: u64, size: usize, total: u64) -> Vec<AuditRecord> {
     let mut rng = rand::thread_rng();
-    let now = Utc::now();
-    (0..size)
-        .map(|_| {
+    let span_ms = 80 * 24 * 3600 * 1000_i64;
+    let first = Utc::now() - Duration::milliseconds(span_ms);
+    (0..size as u64)
+        .map(|i| {
             let user = &users[rng.next_u32() as usize % users.len()];
-            let ago = Duration::seconds(i64::from(rng.next_u32() % (80 * 24 * 3600)));
+            let offset = i64::try_from((from + i) * span_ms as u64 / total.max(1)).unwrap_or(0);
             AuditRecord {
                 id: uuid_v7(),
-                at: now - ago,
+                at: first + Duration::milliseconds(offset),
                 kind: "login_succeeded".into(),
                 outcome: "success".into(),
                 user_id: Some(user.clone()),
@@ -170,7 +177,7 @@ async fn write_audit(
                 }
                 let size = (plan.audit_events - from).min(BATCH) as usize;
                 store
-                    .record_audit_batch(&audit_batch(&sample, size))
+                    .record_audit_batch(&audit_batch(&sample, from, size, plan.audit_events))
                     .await
                     .map_err(|e| e.to_string())?;
             }
@@ -212,21 +219,26 @@ pub(crate) async fn seed(url: &str, plan: SeedPlan) -> Result<(), String> {
         async move {
             let mut ids = Vec::new();
             loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= plan.users {
+                let from = next.fetch_add(USERS_PER_BATCH, Ordering::Relaxed);
+                if from >= plan.users {
                     return Ok(ids);
                 }
-                let (user, sessions) = seeded_user(n, &hash, plan.sessions_per_user);
-                store.insert_user(&user).await.map_err(|e| e.to_string())?;
-                for s in &sessions {
-                    store.create_session(s).await.map_err(|e| e.to_string())?;
+                let (mut users, mut sessions) = (Vec::new(), Vec::new());
+                for n in from..(from + USERS_PER_BATCH).min(plan.users) {
+                    let (user, theirs) = seeded_user(n, &hash, plan.sessions_per_user);
+                    if ids.len() < 10_000 {
+                        ids.push(user.user.id.clone());
+                    }
+                    users.push(user);
+                    sessions.extend(theirs);
                 }
-                if ids.len() < 10_000 {
-                    ids.push(user.user.id);
-                }
-                if n % 100_000 == 0 {
+                store
+                    .insert_in_bulk(&users, &sessions)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if from % 100_000 == 0 {
                     println!(
-                        "seed users={n} elapsed_s={:.0}",
+                        "seed users={from} elapsed_s={:.0}",
                         started.elapsed().as_secs_f64()
                     );
                 }

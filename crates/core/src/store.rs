@@ -469,6 +469,24 @@ pub trait Store:
     async fn ping(&self) -> StoreResult<()>;
     /// `sqlite`, `postgres` or `mongodb`.
     fn backend_name(&self) -> &'static str;
+    /// Inserts `users`, then `sessions` (each with its first refresh token), as one bulk
+    /// write: for filling a big store fast (`authgate-bench seed`), not for the request path.
+    /// A session's user must be in `users` or already stored; unlike
+    /// [`SessionStore::create_session`] no login time is stamped on the user (`users` carry
+    /// their own `last_login_at`). A taken email or username is `Conflict` as in
+    /// [`UserStore::insert_user`], an unknown user of a session is `NotFound`. SQLite and
+    /// PostgreSQL write the whole call in one transaction, so an error leaves none of it;
+    /// this default inserts row by row through `insert_user` and `create_session` (which
+    /// does stamp the login) and stops at the first error.
+    async fn insert_in_bulk(&self, users: &[NewUser], sessions: &[NewSession]) -> StoreResult<()> {
+        for user in users {
+            self.insert_user(user).await?;
+        }
+        for session in sessions {
+            self.create_session(session).await?;
+        }
+        Ok(())
+    }
     /// The connection pool's state, for metrics; `None` when the driver does not tell.
     fn pool_usage(&self) -> Option<PoolUsage> {
         None

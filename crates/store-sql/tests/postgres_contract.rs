@@ -24,3 +24,10 @@ authgate_store_tests::store_contract_tests!({
     };
     std::future::ready(fixture)
 });
+
+authgate_store_tests::bulk_transaction_contract_tests!({
+    let Some(fixture) = postgres_fixture().await else {
+        return;
+    };
+    std::future::ready(fixture)
+});

@@ -17,6 +17,7 @@ async fn file_store() -> Fixture {
 }
 
 authgate_store_tests::store_contract_tests!(file_store());
+authgate_store_tests::bulk_transaction_contract_tests!(file_store());
 
 /// The same suite on an in-memory database (a single connection).
 mod in_memory {

@@ -119,6 +119,9 @@ macro_rules! sequential_contract_tests {
             set_email_verified_marks_the_user_verified,
             set_disabled_disables_and_re_enables_the_user,
             updating_an_unknown_user_is_not_found,
+            // bulk inserts
+            a_bulk_insert_stores_every_user_with_its_sessions_and_first_tokens,
+            a_bulk_insert_with_a_taken_email_is_a_conflict,
             // sessions
             create_session_records_the_login_time_on_the_user,
             create_session_for_an_unknown_user_is_not_found,
@@ -188,6 +191,17 @@ macro_rules! sequential_contract_tests {
             replace_password_with_a_dead_reset_token_writes_nothing,
             concurrent_replacements_with_one_reset_token_have_exactly_one_winner,
             replacing_the_password_of_an_unknown_user_is_not_found_and_queues_nothing,
+        }
+    };
+}
+
+/// The cases for a backend whose `Store::insert_in_bulk` is one transaction (SQLite and
+/// PostgreSQL): a failing bulk insert leaves nothing behind.
+#[macro_export]
+macro_rules! bulk_transaction_contract_tests {
+    ($make:expr) => {
+        $crate::__contract_cases! { $make;
+            a_bulk_insert_that_conflicts_writes_none_of_its_batch,
         }
     };
 }

@@ -28,7 +28,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use authgate_core::store::{PoolUsage, Store, StoreResult};
+use authgate_core::domain::NewUser;
+use authgate_core::store::{NewSession, PoolUsage, Store, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::error::{db_err, migrate_err};
@@ -144,6 +145,23 @@ impl Store for PostgresStore {
 
     fn backend_name(&self) -> &'static str {
         "postgres"
+    }
+
+    #[tracing::instrument(skip_all, fields(users = users.len(), sessions = sessions.len()))]
+    async fn insert_in_bulk(&self, users: &[NewUser], sessions: &[NewSession]) -> StoreResult<()> {
+        // One transaction of multi-row inserts, so a batch costs one commit (one fsync).
+        let mut tx = self.begin().await?;
+        for chunk in users.chunks(users::USERS_PER_INSERT) {
+            let mut insert = users::insert_users_rows(chunk);
+            insert.build().execute(&mut *tx).await.map_err(db_err)?;
+        }
+        for chunk in sessions.chunks(sessions::SESSIONS_PER_INSERT) {
+            let mut insert = sessions::insert_sessions_rows(chunk);
+            insert.build().execute(&mut *tx).await.map_err(db_err)?;
+            let mut insert = sessions::insert_first_tokens_rows(chunk);
+            insert.build().execute(&mut *tx).await.map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
     }
 
     fn pool_usage(&self) -> Option<PoolUsage> {

@@ -10,6 +10,7 @@ use authgate_core::secret::TokenHash;
 use authgate_core::store::{NewSession, RefreshTokenRecord, Rotation, SessionStore, StoreResult};
 use authgate_core::StoreError;
 use chrono::{DateTime, Utc};
+use sqlx::Postgres;
 
 use super::PostgresStore;
 use crate::error::db_err;
@@ -62,6 +63,43 @@ impl From<RefreshRow> for RefreshTokenRecord {
             session_expires_at: r.expires_at,
         }
     }
+}
+
+/// Rows per multi-row `INSERT INTO sessions` or `refresh_tokens` in a bulk insert.
+pub(super) const SESSIONS_PER_INSERT: usize = 1_000;
+
+/// One `INSERT` of every session in `sessions` (at most [`SESSIONS_PER_INSERT`]), for the
+/// bulk path; `create_session` opens one session in a single statement of its own.
+pub(super) fn insert_sessions_rows(sessions: &[NewSession]) -> sqlx::QueryBuilder<'_, Postgres> {
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, rotation_key) ",
+    );
+    insert.push_values(sessions, |mut row, new| {
+        let s = &new.session;
+        row.push_bind(s.id.as_str())
+            .push_bind(s.user_id.as_str())
+            .push_bind(s.created_at)
+            .push_bind(s.last_used_at)
+            .push_bind(s.expires_at)
+            .push_bind(&s.user_agent)
+            .push_bind(&s.ip)
+            .push_bind(&new.rotation_key);
+    });
+    insert
+}
+
+/// One `INSERT` of the first refresh token of every session in `sessions`.
+pub(super) fn insert_first_tokens_rows(
+    sessions: &[NewSession],
+) -> sqlx::QueryBuilder<'_, Postgres> {
+    let mut insert =
+        sqlx::QueryBuilder::new("INSERT INTO refresh_tokens (hash, session_id, issued_at) ");
+    insert.push_values(sessions, |mut row, new| {
+        row.push_bind(&new.refresh_hash.0[..])
+            .push_bind(new.session.id.as_str())
+            .push_bind(new.session.created_at);
+    });
+    insert
 }
 
 #[async_trait]

@@ -84,36 +84,48 @@ impl PostgresStore {
     }
 }
 
+/// Rows per multi-row `INSERT INTO users`: 13 parameters each, far below PostgreSQL's 65,535.
+pub(super) const USERS_PER_INSERT: usize = 1_000;
+
+/// One `INSERT` of every user in `users` (at most [`USERS_PER_INSERT`]); with one user it is
+/// the statement `insert_user` prepares once and reuses.
+pub(super) fn insert_users_rows(users: &[NewUser]) -> sqlx::QueryBuilder<'_, Postgres> {
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO users (id, email, email_normalized, username, username_normalized, name, \
+         first_name, last_name, role, email_verified_at, password_hash, created_at, last_login_at) ",
+    );
+    insert.push_values(users, |mut row, user| {
+        let u = &user.user;
+        // A user created already verified (e.g. by an administrator) was verified at creation.
+        let verified_at: Option<DateTime<Utc>> = u.email_verified.then_some(u.created_at);
+        row.push_bind(u.id.as_str())
+            .push_bind(&u.email)
+            .push_bind(&user.email_normalized)
+            .push_bind(&u.username)
+            .push_bind(&user.username_normalized)
+            .push_bind(&u.name)
+            .push_bind(&u.first_name)
+            .push_bind(&u.last_name)
+            .push_bind(&u.role)
+            .push_bind(verified_at)
+            .push_bind(&user.password_hash)
+            .push_bind(u.created_at)
+            .push_bind(u.last_login_at);
+    });
+    insert
+}
+
 #[async_trait]
 impl UserStore for PostgresStore {
     #[tracing::instrument(skip_all, fields(user_id = %user.user.id))]
     async fn insert_user(&self, user: &NewUser) -> StoreResult<()> {
-        let u = &user.user;
-        // A user created already verified (e.g. by an administrator) was verified at creation.
-        let verified_at: Option<DateTime<Utc>> = u.email_verified.then_some(u.created_at);
         // The unique indexes decide races: a taken email or username fails the whole insert
         // with SQLSTATE 23505 naming the index, which `db_err` turns into `Conflict`.
-        sqlx::query(
-            "INSERT INTO users (id, email, email_normalized, username, username_normalized, name, \
-             first_name, last_name, role, email_verified_at, password_hash, created_at, last_login_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(u.id.as_str())
-        .bind(&u.email)
-        .bind(&user.email_normalized)
-        .bind(&u.username)
-        .bind(&user.username_normalized)
-        .bind(&u.name)
-        .bind(&u.first_name)
-        .bind(&u.last_name)
-        .bind(&u.role)
-        .bind(verified_at)
-        .bind(&user.password_hash)
-        .bind(u.created_at)
-        .bind(u.last_login_at)
-        .execute(&self.pool)
-        .await
-        .map_err(db_err)?;
+        insert_users_rows(std::slice::from_ref(user))
+            .build()
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 

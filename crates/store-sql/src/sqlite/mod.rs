@@ -20,7 +20,8 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use authgate_core::store::{PoolUsage, Store, StoreResult};
+use authgate_core::domain::NewUser;
+use authgate_core::store::{NewSession, PoolUsage, Store, StoreResult};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -198,6 +199,24 @@ impl Store for SqliteStore {
 
     fn backend_name(&self) -> &'static str {
         "sqlite"
+    }
+
+    #[tracing::instrument(skip_all, fields(users = users.len(), sessions = sessions.len()))]
+    async fn insert_in_bulk(&self, users: &[NewUser], sessions: &[NewSession]) -> StoreResult<()> {
+        // One write transaction of multi-row inserts: the statements `insert_user` and
+        // `create_session` run, many rows at a time.
+        let mut tx = self.begin_write().await?;
+        for chunk in users.chunks(users::USERS_PER_INSERT) {
+            let mut insert = users::insert_users_rows(chunk);
+            insert.build().execute(&mut *tx).await.map_err(db_err)?;
+        }
+        for chunk in sessions.chunks(sessions::SESSIONS_PER_INSERT) {
+            let mut insert = sessions::insert_sessions_rows(chunk);
+            insert.build().execute(&mut *tx).await.map_err(db_err)?;
+            let mut insert = sessions::insert_first_tokens_rows(chunk);
+            insert.build().execute(&mut *tx).await.map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
     }
 
     #[tracing::instrument(skip_all)]

@@ -6,6 +6,7 @@ use authgate_core::secret::TokenHash;
 use authgate_core::store::{NewSession, RefreshTokenRecord, Rotation, SessionStore, StoreResult};
 use authgate_core::StoreError;
 use chrono::{DateTime, Utc};
+use sqlx::Sqlite;
 
 use super::rotations::RotationRequest;
 use super::time::{from_ms, opt_from_ms, to_ms};
@@ -66,6 +67,41 @@ impl TryFrom<RefreshRow> for RefreshTokenRecord {
     }
 }
 
+/// Rows per multi-row `INSERT INTO sessions` or `refresh_tokens`: at most 8 parameters each.
+pub(super) const SESSIONS_PER_INSERT: usize = 500;
+
+/// One `INSERT` of every session in `sessions` (at most [`SESSIONS_PER_INSERT`]).
+pub(super) fn insert_sessions_rows(sessions: &[NewSession]) -> sqlx::QueryBuilder<'_, Sqlite> {
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, rotation_key) ",
+    );
+    insert.push_values(sessions, |mut row, new| {
+        let s = &new.session;
+        row.push_bind(s.id.as_str())
+            .push_bind(s.user_id.as_str())
+            .push_bind(to_ms(s.created_at))
+            .push_bind(to_ms(s.last_used_at))
+            .push_bind(to_ms(s.expires_at))
+            .push_bind(&s.user_agent)
+            .push_bind(&s.ip)
+            .push_bind(&new.rotation_key);
+    });
+    insert
+}
+
+/// One `INSERT` of the first refresh token of every session in `sessions`, issued when the
+/// session was created.
+pub(super) fn insert_first_tokens_rows(sessions: &[NewSession]) -> sqlx::QueryBuilder<'_, Sqlite> {
+    let mut insert =
+        sqlx::QueryBuilder::new("INSERT INTO refresh_tokens (hash, session_id, issued_at) ");
+    insert.push_values(sessions, |mut row, new| {
+        row.push_bind(&new.refresh_hash.0[..])
+            .push_bind(new.session.id.as_str())
+            .push_bind(to_ms(new.session.created_at));
+    });
+    insert
+}
+
 #[async_trait]
 impl SessionStore for SqliteStore {
     #[tracing::instrument(skip_all, fields(user_id = %new.session.user_id, session_id = %new.session.id))]
@@ -81,25 +117,14 @@ impl SessionStore for SqliteStore {
         if login.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip, rotation_key) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(s.id.as_str())
-        .bind(s.user_id.as_str())
-        .bind(to_ms(s.created_at))
-        .bind(to_ms(s.last_used_at))
-        .bind(to_ms(s.expires_at))
-        .bind(&s.user_agent)
-        .bind(&s.ip)
-        .bind(&new.rotation_key)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        sqlx::query("INSERT INTO refresh_tokens (hash, session_id, issued_at) VALUES (?, ?, ?)")
-            .bind(&new.refresh_hash.0[..])
-            .bind(s.id.as_str())
-            .bind(to_ms(s.created_at))
+        let one = std::slice::from_ref(new);
+        insert_sessions_rows(one)
+            .build()
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        insert_first_tokens_rows(one)
+            .build()
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

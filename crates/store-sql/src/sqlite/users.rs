@@ -91,34 +91,46 @@ impl SqliteStore {
     }
 }
 
+/// Rows per multi-row `INSERT INTO users`: 13 parameters each, far below SQLite's limit.
+pub(super) const USERS_PER_INSERT: usize = 500;
+
+/// One `INSERT` of every user in `users` (at most [`USERS_PER_INSERT`]); with one user it is
+/// the statement `insert_user` prepares once and reuses.
+pub(super) fn insert_users_rows(users: &[NewUser]) -> sqlx::QueryBuilder<'_, Sqlite> {
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO users (id, email, email_normalized, username, username_normalized, name, first_name, \
+         last_name, role, email_verified_at, password_hash, created_at, last_login_at) ",
+    );
+    insert.push_values(users, |mut row, user| {
+        let u = &user.user;
+        // A user created already verified (e.g. by an administrator) was verified at creation.
+        let verified_at: Option<DateTime<Utc>> = u.email_verified.then_some(u.created_at);
+        row.push_bind(u.id.as_str())
+            .push_bind(&u.email)
+            .push_bind(&user.email_normalized)
+            .push_bind(&u.username)
+            .push_bind(&user.username_normalized)
+            .push_bind(&u.name)
+            .push_bind(&u.first_name)
+            .push_bind(&u.last_name)
+            .push_bind(&u.role)
+            .push_bind(opt_to_ms(verified_at))
+            .push_bind(&user.password_hash)
+            .push_bind(to_ms(u.created_at))
+            .push_bind(opt_to_ms(u.last_login_at));
+    });
+    insert
+}
+
 #[async_trait]
 impl UserStore for SqliteStore {
     #[tracing::instrument(skip_all, fields(user_id = %user.user.id))]
     async fn insert_user(&self, user: &NewUser) -> StoreResult<()> {
-        let u = &user.user;
-        // A user created already verified (e.g. by an administrator) was verified at creation.
-        let verified_at: Option<DateTime<Utc>> = u.email_verified.then_some(u.created_at);
-        sqlx::query(
-            "INSERT INTO users (id, email, email_normalized, username, username_normalized, name, first_name, \
-             last_name, role, email_verified_at, password_hash, created_at, last_login_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(u.id.as_str())
-        .bind(&u.email)
-        .bind(&user.email_normalized)
-        .bind(&u.username)
-        .bind(&user.username_normalized)
-        .bind(&u.name)
-        .bind(&u.first_name)
-        .bind(&u.last_name)
-        .bind(&u.role)
-        .bind(opt_to_ms(verified_at))
-        .bind(&user.password_hash)
-        .bind(to_ms(u.created_at))
-        .bind(opt_to_ms(u.last_login_at))
-        .execute(self.writer())
-        .await
-        .map_err(db_err)?;
+        insert_users_rows(std::slice::from_ref(user))
+            .build()
+            .execute(self.writer())
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 

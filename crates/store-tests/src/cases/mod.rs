@@ -3,6 +3,7 @@
 
 mod admin;
 mod audit;
+mod bulk;
 mod housekeeping;
 mod keys;
 mod mail;
@@ -15,6 +16,7 @@ mod users;
 
 pub use admin::*;
 pub use audit::*;
+pub use bulk::*;
 pub use housekeeping::*;
 pub use keys::*;
 pub use mail::*;
