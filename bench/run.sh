@@ -32,7 +32,7 @@
 #                              the seeded store (issue 15 goal 4) on SQLite; SEED_USERS=0 skips
 #                              it (on PostgreSQL too). /me, introspection, GET /sessions, login
 #                              and refresh of a seeded user, each against the empty store's rps
-#   SEED_PG_USERS [200000]  SEED_PG_AUDIT_EVENTS [2000000]   the same on PostgreSQL (0: skip)
+#   SEED_PG_USERS [1000000]  SEED_PG_AUDIT_EVENTS [10000000]  the same on PostgreSQL (0: skip)
 #   NODES [3]                  authgate nodes on one PostgreSQL database for /me and refresh
 #                              spread over all of them (issue 17); 1: skip
 #   REVOCATION_TRIALS [1000]   revocation delay between two of those nodes (0: skip)

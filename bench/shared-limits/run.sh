@@ -53,8 +53,9 @@ if new - now <= 60000000 then redis.call('SET', KEYS[1], new, 'PX', 60000) retur
 return -1"
   n=$((secs * 20000))
   echo "== take in Redis (EVAL of the same GCRA step, one client, $n requests)"
-  redis-benchmark -s "$dir/redis.sock" -c 1 -n "$n" -r 250 -q \
-    EVAL "$take_lua" 1 'ip:refresh:10.0.0.__rand_int__'
+  # --csv: one summary line (requests/s, then latency avg, min, p50, p95, p99, max in ms).
+  redis-benchmark -s "$dir/redis.sock" -c 1 -n "$n" -r 250 --csv \
+    EVAL "$take_lua" 1 'ip:refresh:10.0.0.__rand_int__' | tail -n 1 | cut -d, -f2-
 else
   echo "== take in Redis: skipped (redis-server and redis-benchmark not installed)"
 fi
