@@ -95,6 +95,9 @@ POSTGRES = env_int("POSTGRES", 1)
 SEED_USERS = env_int("SEED_USERS", 1_000_000)
 SEED_SESSIONS_PER_USER = env_int("SEED_SESSIONS_PER_USER", 3)
 SEED_AUDIT_EVENTS = env_int("SEED_AUDIT_EVENTS", 10_000_000)
+# For A/B runs: copy this SQLite file (seeded before with SEED_USERS users by
+# `authgate-bench seed`) instead of seeding; the seed row then says so and gives no rates.
+SEED_SQLITE_FROM = os.environ.get("SEED_SQLITE_FROM", "")
 SEED_PG_USERS = env_int("SEED_PG_USERS", 1_000_000)
 SEED_PG_AUDIT_EVENTS = env_int("SEED_PG_AUDIT_EVENTS", 10_000_000)
 # Issue 17: several nodes on one PostgreSQL database, and the revocation delay between two.
@@ -1027,10 +1030,17 @@ def sqlite_size(path: Path) -> int:
 
 
 def seeded_phase(backend: str, tag: str, url: str, users: int, audit: int, work: Path,
-                 size: Callable[[], int], extra: dict[str, str] | None = None) -> Seeded:
-    """Seeds a fresh store, then measures /me, introspection, GET /sessions, login and refresh
-    for one seeded user (in the middle of the id range), each in a fresh server process."""
-    wall, users_s, audit_s = run_seeder(url, users, audit, tag.rstrip("-"))
+                 size: Callable[[], int], extra: dict[str, str] | None = None,
+                 copy_from: str = "") -> Seeded:
+    """Seeds a fresh store (or copies the SQLite file `copy_from`), then measures /me,
+    introspection, GET /sessions, login and refresh for one seeded user (in the middle of the
+    id range), each in a fresh server process."""
+    if copy_from:
+        log(f"copying the seeded store {copy_from} (SEED_SQLITE_FROM) instead of seeding")
+        shutil.copyfile(copy_from, url.removeprefix("sqlite://"))
+        wall = users_s = audit_s = 0.0
+    else:
+        wall, users_s, audit_s = run_seeder(url, users, audit, tag.rstrip("-"))
     size_bytes = size()
     server = Authgate(f"{tag}seeded", url, work, extra)
     server.start()
@@ -1069,7 +1079,8 @@ def seeded_rows(s: Seeded) -> list[str]:
     return [
         f"| seed {s.backend}: {s.users:,} users, {s.sessions:,} sessions, {s.audit_events:,} audit events "
         f"(`authgate-bench seed`) | – | – | – | – | – | – | – | – | "
-        f"{s.wall_s:,.0f} s: {rate}, {audit_rate} | |",
+        + (f"{s.wall_s:,.0f} s: {rate}, {audit_rate} | |" if s.wall_s else
+           "copied from an earlier seed (SEED_SQLITE_FROM): not timed | |"),
         f"| seeded {s.backend}: database size per user | – | – | – | – | – | – | – | – | "
         f"{per_user:,.0f} bytes ({s.size_bytes / 1e6:,.0f} MB / {s.users:,} users, after the seed) | |",
         f"| seeded {s.backend}: server peak RSS over its runs | – | – | – | – | – | – | {s.peak_rss_mb:.1f} MB | – | "
@@ -1602,7 +1613,7 @@ def run(work: Path) -> None:
     if SEED_USERS:
         path = work / "seeded.db"
         seeded.append(seeded_phase("SQLite", "seed-", f"sqlite://{path}", SEED_USERS, SEED_AUDIT_EVENTS,
-                                   work, lambda: sqlite_size(path)))
+                                   work, lambda: sqlite_size(path), copy_from=SEED_SQLITE_FROM))
 
     # PostgreSQL: the given URL, or a throwaway cluster of our own.
     pg_rows: list[Result] = []

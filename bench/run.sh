@@ -32,6 +32,8 @@
 #                              the seeded store (issue 15 goal 4) on SQLite; SEED_USERS=0 skips
 #                              it (on PostgreSQL too). /me, introspection, GET /sessions, login
 #                              and refresh of a seeded user, each against the empty store's rps
+#   SEED_SQLITE_FROM []        for A/B runs: copy this earlier-seeded SQLite file (made with
+#                              the same SEED_USERS) instead of seeding it again
 #   SEED_PG_USERS [1000000]  SEED_PG_AUDIT_EVENTS [10000000]  the same on PostgreSQL (0: skip)
 #   NODES [3]                  authgate nodes on one PostgreSQL database for /me and refresh
 #                              spread over all of them (issue 17); 1: skip
