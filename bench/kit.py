@@ -1741,6 +1741,10 @@ def run(work: Path) -> None:
                      + ".")
     for sd in seeded:
         per_user = sd.size_bytes / sd.users if sd.users else 0
+        if not sd.users_s:  # copied from SEED_SQLITE_FROM: no seed was timed
+            notes.append(f"Seeded {sd.backend}: copied from {SEED_SQLITE_FROM} ({sd.users:,} users); "
+                         f"{sd.size_bytes / 1e6:,.0f} MB on disk; server peak RSS {sd.peak_rss_mb:.1f} MB.")
+            continue
         notes.append(
             f"Seeded {sd.backend}: `authgate-bench seed` wrote {sd.users:,} users ({sd.users / sd.users_s:,.0f}/s with "
             f"{SEED_SESSIONS_PER_USER} sessions each, {sd.users_s:,.0f} s) and {sd.audit_events:,} audit events "

@@ -7,6 +7,7 @@
 
 mod admin;
 mod audit;
+mod checkpoints;
 mod housekeeping;
 mod keys;
 mod mail;
@@ -29,6 +30,7 @@ use sqlx::{Sqlite, Transaction};
 
 use crate::error::{db_err, is_sqlite_busy, migrate_err};
 use crate::tx::begin_detached;
+use checkpoints::{Checkpointer, WRITER_CHECKPOINT_PAGES};
 use rotations::RotationQueue;
 
 /// How long a connection waits for the write lock before giving up with `Unavailable`.
@@ -73,7 +75,8 @@ impl Default for SqliteOptions {
 /// through a second pool of exactly one connection. SQLite admits one writer at a time, and
 /// writers on separate connections would wait for each other inside SQLite's busy handler,
 /// which sleeps for milliseconds at a time; queueing them for the one writer connection
-/// instead hands the lock over as soon as it is free.
+/// instead hands the lock over as soon as it is free. A third connection checkpoints the
+/// write-ahead log, so the writer does not (see `checkpoints`).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -81,6 +84,8 @@ pub struct SqliteStore {
     writer: Option<SqlitePool>,
     /// Refresh-token rotations, committed in groups through the writer.
     rotations: RotationQueue,
+    /// WAL checkpoints, off the writer; `None` for an in-memory database (no log).
+    _checkpoints: Option<Checkpointer>,
 }
 
 impl SqliteStore {
@@ -123,16 +128,22 @@ impl SqliteStore {
                 pool,
                 writer: None,
                 rotations,
+                _checkpoints: None,
             });
         }
         let readers = pool_options(options.max_connections.max(1));
         let pool = open(readers, &connect).await?;
-        let writer = open(pool_options(1), &connect).await?;
+        let writer_connect = connect
+            .clone()
+            .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string());
+        let writer = open(pool_options(1), &writer_connect).await?;
+        let checkpoints = Checkpointer::start(open(pool_options(1), &connect).await?);
         let rotations = RotationQueue::start(writer.clone());
         Ok(SqliteStore {
             pool,
             writer: Some(writer),
             rotations,
+            _checkpoints: Some(checkpoints),
         })
     }
 
