@@ -998,6 +998,8 @@ class Seeded:
     audit_s: float
     size_bytes: int
     rows: list[Result]
+    # The SQLite file copied instead of seeding (SEED_SQLITE_FROM); the times are then 0.
+    copied_from: str = ""
 
     @property
     def peak_rss_mb(self) -> float:
@@ -1057,7 +1059,8 @@ def seeded_phase(backend: str, tag: str, url: str, users: int, audit: int, work:
         rows += password_scenarios(server, tag, email)
     finally:
         server.stop()
-    return Seeded(backend, tag, users, users * SEED_SESSIONS_PER_USER, audit, wall, users_s, audit_s, size_bytes, rows)
+    return Seeded(backend, tag, users, users * SEED_SESSIONS_PER_USER, audit, wall, users_s, audit_s, size_bytes, rows,
+                  copy_from)
 
 
 def judge_seeded(seeded: Seeded, empty: list[Result], empty_tag: str, tag: str) -> None:
@@ -1079,8 +1082,8 @@ def seeded_rows(s: Seeded) -> list[str]:
     return [
         f"| seed {s.backend}: {s.users:,} users, {s.sessions:,} sessions, {s.audit_events:,} audit events "
         f"(`authgate-bench seed`) | – | – | – | – | – | – | – | – | "
-        + (f"{s.wall_s:,.0f} s: {rate}, {audit_rate} | |" if s.wall_s else
-           "copied from an earlier seed (SEED_SQLITE_FROM): not timed | |"),
+        + (f"copied from {s.copied_from} (SEED_SQLITE_FROM): not timed | |" if s.copied_from else
+           f"{s.wall_s:,.0f} s: {rate}, {audit_rate} | |"),
         f"| seeded {s.backend}: database size per user | – | – | – | – | – | – | – | – | "
         f"{per_user:,.0f} bytes ({s.size_bytes / 1e6:,.0f} MB / {s.users:,} users, after the seed) | |",
         f"| seeded {s.backend}: server peak RSS over its runs | – | – | – | – | – | – | {s.peak_rss_mb:.1f} MB | – | "
@@ -1741,8 +1744,8 @@ def run(work: Path) -> None:
                      + ".")
     for sd in seeded:
         per_user = sd.size_bytes / sd.users if sd.users else 0
-        if not sd.users_s:  # copied from SEED_SQLITE_FROM: no seed was timed
-            notes.append(f"Seeded {sd.backend}: copied from {SEED_SQLITE_FROM} ({sd.users:,} users); "
+        if sd.copied_from:  # no seed was timed
+            notes.append(f"Seeded {sd.backend}: copied from {sd.copied_from} ({sd.users:,} users); "
                          f"{sd.size_bytes / 1e6:,.0f} MB on disk; server peak RSS {sd.peak_rss_mb:.1f} MB.")
             continue
         notes.append(

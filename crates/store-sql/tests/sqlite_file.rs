@@ -76,7 +76,7 @@ fn bulky_events(n: usize) -> Vec<AuditRecord> {
 }
 
 #[tokio::test]
-async fn committed_pages_reach_the_database_file_within_a_second_without_a_checkpoint_by_the_writer(
+async fn committed_pages_reach_the_database_file_within_two_seconds_without_a_checkpoint_by_the_writer(
 ) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("authgate.db");

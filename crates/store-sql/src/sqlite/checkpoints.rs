@@ -7,10 +7,12 @@
 //! one into the database file and syncs the file. On a big store every refresh changes pages
 //! scattered over large b-trees (a refresh token's hash is random), so a checkpoint writes
 //! hundreds of pages, and while the writer does that every queued rotation, login and audit
-//! batch waits behind it. Here the writer checkpoints only as a backstop, when the log has
-//! grown to [`WRITER_CHECKPOINT_PAGES`] (which happens only if this task cannot keep up), and
-//! this task runs a `PASSIVE` checkpoint (it never waits for readers or the writer) every
-//! [`INTERVAL`]. Durability is unchanged: a commit is durable once it is in the log, and the
+//! batch waits behind it. Here this task runs a `PASSIVE` checkpoint (it never waits for
+//! readers or the writer) every [`INTERVAL`], and the writer checkpoints only when the log has
+//! grown to [`WRITER_CHECKPOINT_PAGES`]: under steady writes the log keeps getting frames
+//! behind each of the task's checkpoints, so SQLite cannot start it afresh until then, but by
+//! that time the task has already copied nearly all of it and the writer's checkpoint is
+//! short. Durability is unchanged: a commit is durable once it is in the log, and the
 //! checkpoint only moves it.
 
 use std::time::Duration;
