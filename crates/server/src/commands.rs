@@ -19,7 +19,11 @@ use crate::store::open_migrated;
 /// Runs one subcommand to completion.
 pub async fn run(command: Command, config: Config) -> Result<(), Error> {
     match command {
-        Command::Serve => App::build(config).await?.run(shutdown_signal()).await,
+        Command::Serve => {
+            // Before the build opens any socket, so a signal is never met without a handler.
+            let stop = shutdown_signal();
+            App::build(config).await?.run(stop).await
+        }
         Command::Migrate => {
             open_migrated(&config).await?;
             tracing::info!("the database schema is up to date");
