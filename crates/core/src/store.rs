@@ -104,6 +104,16 @@ pub struct RefreshTokenRecord {
     pub session_expires_at: DateTime<Utc>,
 }
 
+/// A refresh token with its session's owner: what a refresh reads first
+/// ([`Store::find_refresh_token_with_owner`]).
+#[derive(Debug, Clone)]
+pub struct RefreshTokenWithOwner {
+    /// The token and its session's state.
+    pub token: RefreshTokenRecord,
+    /// The session's owner.
+    pub owner: UserRecord,
+}
+
 /// The outcome of [`SessionStore::rotate_refresh_token`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rotation {
@@ -486,6 +496,20 @@ pub trait Store:
             self.create_session(session).await?;
         }
         Ok(())
+    }
+    /// The refresh token with this hash as [`SessionStore::find_refresh_token`] gives it,
+    /// with its session's owner as [`UserStore::find_user_by_id`] gives them: `None` when no
+    /// token has the hash or its owner is gone. Every refresh reads both; SQLite and
+    /// PostgreSQL read them in one joined query, this default in two reads.
+    async fn find_refresh_token_with_owner(
+        &self,
+        hash: &TokenHash,
+    ) -> StoreResult<Option<RefreshTokenWithOwner>> {
+        let Some(token) = self.find_refresh_token(hash).await? else {
+            return Ok(None);
+        };
+        let owner = self.find_user_by_id(&token.user_id).await?;
+        Ok(owner.map(|owner| RefreshTokenWithOwner { token, owner }))
     }
     /// The connection pool's state, for metrics; `None` when the driver does not tell.
     fn pool_usage(&self) -> Option<PoolUsage> {

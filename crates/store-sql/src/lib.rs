@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+mod columns;
 mod error;
 pub mod postgres;
 pub mod sqlite;

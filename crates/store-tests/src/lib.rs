@@ -126,6 +126,7 @@ macro_rules! sequential_contract_tests {
             create_session_records_the_login_time_on_the_user,
             create_session_for_an_unknown_user_is_not_found,
             find_refresh_token_returns_the_token_with_its_session_state,
+            find_refresh_token_with_owner_returns_the_token_and_its_owner,
             rotating_the_current_token_succeeds_and_renews_the_session,
             rotation_is_refused_for_a_revoked_session,
             rotation_is_refused_for_an_expired_session,

@@ -4,7 +4,7 @@ use chrono::Utc;
 
 use super::{AuthService, IssuedTokens};
 use crate::audit::AuditKind;
-use crate::domain::{ClientInfo, Session, SessionId, User};
+use crate::domain::{ClientInfo, Session, SessionId, User, UserRecord};
 use crate::error::AuthError;
 use crate::secret::OpaqueToken;
 use crate::store::{RefreshTokenRecord, Rotation};
@@ -54,10 +54,11 @@ impl AuthService {
         let token = OpaqueToken::from_client(raw).ok_or(AuthError::InvalidRefreshToken)?;
         let hash = token.hash();
         let store = &self.inner.store;
-        let mut rec = store
-            .find_refresh_token(&hash)
+        let found = store
+            .find_refresh_token_with_owner(&hash)
             .await?
             .ok_or(AuthError::InvalidRefreshToken)?;
+        let mut rec = found.token;
         let now = self.now();
         if rec.session_revoked_at.is_some() || rec.session_expires_at <= now {
             return Err(AuthError::InvalidRefreshToken);
@@ -65,7 +66,7 @@ impl AuthService {
         let successor = token.successor(&rec.rotation_key);
         if rec.rotated_at.is_none() {
             // Checked before rotating: a refused refresh leaves the token usable.
-            let user = self.user_who_may_refresh(&rec).await?;
+            let user = self.may_refresh(found.owner)?;
             let expires = now + self.inner.config.refresh_token_ttl;
             match store
                 .rotate_refresh_token(&rec.session_id, &hash, &successor.hash(), now, expires)
@@ -129,6 +130,11 @@ impl AuthService {
             .find_user_by_id(&rec.user_id)
             .await?
             .ok_or(AuthError::InvalidRefreshToken)?;
+        self.may_refresh(record)
+    }
+
+    /// `record`'s user, if they may refresh (see [`Self::user_who_may_refresh`]).
+    fn may_refresh(&self, record: UserRecord) -> Result<User, AuthError> {
         if record.disabled_at.is_some() {
             return Err(AuthError::InvalidRefreshToken);
         }

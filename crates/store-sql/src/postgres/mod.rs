@@ -164,6 +164,13 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(db_err)
     }
 
+    async fn find_refresh_token_with_owner(
+        &self,
+        hash: &authgate_core::secret::TokenHash,
+    ) -> StoreResult<Option<authgate_core::store::RefreshTokenWithOwner>> {
+        self.refresh_token_with_owner(hash).await
+    }
+
     fn pool_usage(&self) -> Option<PoolUsage> {
         Some(PoolUsage {
             open: self.pool.size(),

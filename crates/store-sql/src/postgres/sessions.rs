@@ -4,15 +4,21 @@
 //! step feeds the next through `RETURNING`, so a guard that matches nothing stops the whole
 //! chain, and the statement commits or fails as one.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use authgate_core::domain::{Session, SessionId, UserId};
 use authgate_core::secret::TokenHash;
-use authgate_core::store::{NewSession, RefreshTokenRecord, Rotation, SessionStore, StoreResult};
+use authgate_core::store::{
+    NewSession, RefreshTokenRecord, RefreshTokenWithOwner, Rotation, SessionStore, StoreResult,
+};
 use authgate_core::StoreError;
 use chrono::{DateTime, Utc};
 use sqlx::Postgres;
 
+use super::users::{UserRow, USER_COLUMNS};
 use super::PostgresStore;
+use crate::columns::qualified;
 use crate::error::db_err;
 
 /// A `sessions` row as listed.
@@ -100,6 +106,43 @@ pub(super) fn insert_first_tokens_rows(
             .push_bind(new.session.created_at);
     });
     insert
+}
+
+/// A refresh token joined with its session and the session's owner.
+#[derive(sqlx::FromRow)]
+struct RefreshOwnerRow {
+    #[sqlx(flatten)]
+    token: RefreshRow,
+    #[sqlx(flatten)]
+    owner: UserRow,
+}
+
+/// The read of [`PostgresStore::refresh_token_with_owner`].
+static REFRESH_WITH_OWNER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT r.session_id, s.user_id, r.rotated_at, s.rotation_key, s.revoked_at, s.expires_at, {} \
+         FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id \
+         JOIN users u ON u.id = s.user_id WHERE r.hash = $1",
+        qualified(USER_COLUMNS, "u")
+    )
+});
+
+impl PostgresStore {
+    /// [`authgate_core::Store::find_refresh_token_with_owner`] in one joined read.
+    pub(super) async fn refresh_token_with_owner(
+        &self,
+        hash: &TokenHash,
+    ) -> StoreResult<Option<RefreshTokenWithOwner>> {
+        let row: Option<RefreshOwnerRow> = sqlx::query_as(&REFRESH_WITH_OWNER)
+            .bind(&hash.0[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(row.map(|r| RefreshTokenWithOwner {
+            token: r.token.into(),
+            owner: r.owner.into(),
+        }))
+    }
 }
 
 #[async_trait]

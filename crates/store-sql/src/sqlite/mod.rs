@@ -239,6 +239,13 @@ impl Store for SqliteStore {
         self.claim_prune(now, period).await
     }
 
+    async fn find_refresh_token_with_owner(
+        &self,
+        hash: &authgate_core::secret::TokenHash,
+    ) -> StoreResult<Option<authgate_core::store::RefreshTokenWithOwner>> {
+        self.refresh_token_with_owner(hash).await
+    }
+
     fn pool_usage(&self) -> Option<PoolUsage> {
         let (mut open, mut idle, mut max) = (0, 0, 0);
         for pool in std::iter::once(&self.pool).chain(&self.writer) {

@@ -33,6 +33,45 @@ pub async fn find_refresh_token_returns_the_token_with_its_session_state(store: 
         .is_none());
 }
 
+/// The joined read a refresh starts with gives the token as `find_refresh_token` does and
+/// its owner as `find_user_by_id` does, disabled or not; an unknown hash gives `None`.
+pub async fn find_refresh_token_with_owner_returns_the_token_and_its_owner(store: Arc<dyn Store>) {
+    let user = insert_user(&*store).await;
+    let (new, hash) = new_session(&user, now(), Duration::days(30));
+    store.create_session(&new).await.unwrap();
+    let disabled_at = now();
+    store.set_disabled(&user, Some(disabled_at)).await.unwrap();
+
+    let found = store
+        .find_refresh_token_with_owner(&hash)
+        .await
+        .unwrap()
+        .expect("token found with its owner");
+    let token = store.find_refresh_token(&hash).await.unwrap().unwrap();
+    let owner = store.find_user_by_id(&user).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            found.token.session_id,
+            found.token.user_id,
+            found.token.rotation_key
+        ),
+        (token.session_id, token.user_id, token.rotation_key)
+    );
+    assert_eq!(
+        (found.token.session_expires_at, found.token.rotated_at),
+        (token.session_expires_at, None)
+    );
+    assert_eq!(found.owner.user, owner.user);
+    assert_eq!(found.owner.password_hash, owner.password_hash);
+    assert_eq!(found.owner.disabled_at, Some(disabled_at));
+
+    assert!(store
+        .find_refresh_token_with_owner(&token_hash())
+        .await
+        .unwrap()
+        .is_none());
+}
+
 /// Rotation retires the old token, makes the new one current and renews the session.
 pub async fn rotating_the_current_token_succeeds_and_renews_the_session(store: Arc<dyn Store>) {
     let user = insert_user(&*store).await;
