@@ -58,7 +58,7 @@ impl AuthService {
             .find_refresh_token_with_owner(&hash)
             .await?
             .ok_or(AuthError::InvalidRefreshToken)?;
-        let mut rec = found.token;
+        let (mut rec, owner) = (found.token, found.owner);
         let now = self.now();
         if rec.session_revoked_at.is_some() || rec.session_expires_at <= now {
             return Err(AuthError::InvalidRefreshToken);
@@ -66,7 +66,7 @@ impl AuthService {
         let successor = token.successor(&rec.rotation_key);
         if rec.rotated_at.is_none() {
             // Checked before rotating: a refused refresh leaves the token usable.
-            let user = self.may_refresh(found.owner)?;
+            let user = self.may_refresh(&owner)?;
             let expires = now + self.inner.config.refresh_token_ttl;
             match store
                 .rotate_refresh_token(&rec.session_id, &hash, &successor.hash(), now, expires)
@@ -82,7 +82,7 @@ impl AuthService {
             }
         }
         if self.within_grace(&rec, &successor).await? {
-            let user = self.user_who_may_refresh(&rec).await?;
+            let user = self.may_refresh(&owner)?;
             return self.reissue(&rec, &user, successor, client, now);
         }
         if rec.session_revoked_at.is_none() {
@@ -123,25 +123,14 @@ impl AuthService {
     /// The owner of a refresh token's session, if they may refresh: a disabled account may
     /// not (401), nor an unverified email while verification is required (403), so the
     /// session a registration opens lasts one access token until the email is verified.
-    async fn user_who_may_refresh(&self, rec: &RefreshTokenRecord) -> Result<User, AuthError> {
-        let record = self
-            .inner
-            .store
-            .find_user_by_id(&rec.user_id)
-            .await?
-            .ok_or(AuthError::InvalidRefreshToken)?;
-        self.may_refresh(record)
-    }
-
-    /// `record`'s user, if they may refresh (see [`Self::user_who_may_refresh`]).
-    fn may_refresh(&self, record: UserRecord) -> Result<User, AuthError> {
+    fn may_refresh(&self, record: &UserRecord) -> Result<User, AuthError> {
         if record.disabled_at.is_some() {
             return Err(AuthError::InvalidRefreshToken);
         }
         if self.must_verify_first(&record.user) {
             return Err(AuthError::EmailNotVerified);
         }
-        Ok(record.user)
+        Ok(record.user.clone())
     }
 
     fn reissue(
